@@ -1,0 +1,102 @@
+"""Settings: the one place that reads the environment (``SWITCHBOARD_*``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent
+_DEFAULT_SECRET = "change-me"
+
+
+def _default_state_dir() -> Path:
+    return Path.home() / ".local" / "share" / "switchboard"
+
+
+class Settings(BaseSettings):
+    """Every setting of Switchboard, read from ``SWITCHBOARD_*`` variables.
+
+    Paths default to a per-user state directory so one command runs everything;
+    a deployment points them at real volumes.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", env_file=None, extra="ignore")
+
+    environment: str = "development"
+    secret_key: str = _DEFAULT_SECRET
+
+    # Storage
+    state_dir: Path = Field(default_factory=_default_state_dir)
+    database_url: str = ""
+    storage_root: Path | None = None
+
+    # Asterisk connection (the engine's view)
+    asterisk_host: str = "127.0.0.1"
+    ari_port: int = 8088
+    ari_user: str = "switchboard"
+    ari_password: str = ""
+    ari_app: str = "switchboard"
+    ami_port: int = 5038
+    ami_user: str = "switchboard"
+    ami_secret: str = ""
+    # Where Asterisk writes files, as seen from this host (bind-mounted spool).
+    asterisk_spool_dir: Path | None = None
+    asterisk_cdr_csv: Path | None = None
+
+    # Local Asterisk harness (`switchboard asterisk up`)
+    rootfs_cache: Path = Path("/var/cache/switchboard/rootfs")
+    debian_mirror: str = ""
+    asterisk_config_dir: Path = _PACKAGE_ROOT.parent / "asterisk-config"
+    sip_port: int = 5060
+
+    # Engine behaviour
+    routing_poll_seconds: float = 0.5
+    reconnect_max_seconds: float = 10.0
+    default_ring_timeout: int = 20
+    voicemail_max_seconds: int = 120
+    voicemail_silence_seconds: int = 5
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = ""
+
+    # Transcription
+    whisper_model: str = "tiny.en"
+    whisper_compute_type: str = "int8"
+    whisper_beam_size: int = 5
+    whisper_threads: int = 2
+    whisper_language: str = "en"
+    whisper_initial_prompt: str = ""
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == _DEFAULT_SECRET:
+            raise ValueError("SWITCHBOARD_SECRET_KEY must be set in production")
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL; SQLite under the state directory by default."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.state_dir / 'switchboard.db'}"
+
+    @cached_property
+    def resolved_storage_root(self) -> Path:
+        """Root directory of recordings and voicemails as the host sees them."""
+        return self.storage_root or (self.state_dir / "storage")
+
+    @cached_property
+    def base_url(self) -> str:
+        """Public base URL of the API, used for voice URLs and playback links."""
+        return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
+
+
+def new_secret() -> str:
+    """A random credential for generated configuration."""
+    return secrets.token_urlsafe(18)

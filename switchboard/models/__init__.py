@@ -1,0 +1,39 @@
+"""SQLAlchemy models; importing this package registers every table."""
+
+from switchboard.models.base import Base, utcnow
+from switchboard.models.call import (
+    CallDirection,
+    CallLeg,
+    CallLog,
+    CallLogStatus,
+    CallStatus,
+    Recording,
+    Voicemail,
+)
+from switchboard.models.rule import ForwardingRule
+from switchboard.models.system import SystemState
+from switchboard.models.telephony import Endpoint, PhoneNumber, Trunk
+from switchboard.models.tenant import Tenant
+from switchboard.models.transcription import Transcript, TranscriptionJob
+from switchboard.models.user import ApiKey, User
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "CallDirection",
+    "CallLeg",
+    "CallLog",
+    "CallLogStatus",
+    "CallStatus",
+    "Endpoint",
+    "ForwardingRule",
+    "PhoneNumber",
+    "Recording",
+    "SystemState",
+    "Tenant",
+    "Transcript",
+    "TranscriptionJob",
+    "User",
+    "Voicemail",
+    "utcnow",
+]
