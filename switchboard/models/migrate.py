@@ -24,7 +24,7 @@ async def upgrade(engine: AsyncEngine) -> None:
 
     def _run(connection: object) -> None:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
 
     async with engine.begin() as conn:
         await conn.run_sync(_run)

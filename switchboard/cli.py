@@ -1,0 +1,32 @@
+"""The ``switchboard`` command: one entry point, one sub-command group per area."""
+
+from __future__ import annotations
+
+import typer
+
+from switchboard import __version__
+
+app = typer.Typer(help="Switchboard: self-hosted call control on Asterisk.", no_args_is_help=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Switchboard: self-hosted call control on Asterisk."""
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+# Sub-command groups register below, one line each.
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
