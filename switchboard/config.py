@@ -60,10 +60,28 @@ class Settings(BaseSettings):
     voicemail_max_seconds: int = 120
     voicemail_silence_seconds: int = 5
 
+    # Webhooks: voice URLs and the callback outbox
+    voice_url_timeout_seconds: float = 15.0
+    webhook_user_agent: str = "Switchboard/0.1"
+    outbox_retry_hours: float = 24.0
+    outbox_backoff_base_seconds: float = 1.0
+    outbox_backoff_max_seconds: float = 600.0
+    outbox_poll_seconds: float = 2.0
+    outbox_lease_seconds: float = 60.0
+    outbox_concurrency: int = 16
+    outbox_request_timeout_seconds: float = 15.0
+
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = ""
+    # Rate limit shared by API processes when set (e.g. redis://127.0.0.1:6379/0).
+    redis_url: str = ""
+    rate_limit_per_minute: int = 200
+    jwt_access_minutes: int = 30
+    jwt_refresh_days: int = 14
+    # Check provider signatures on /api/voice/* webhooks.
+    webhook_validation: bool = True
 
     # Transcription
     whisper_model: str = "tiny.en"
