@@ -1,0 +1,323 @@
+"""Asking a voice URL what to do with a call, as the provider does.
+
+The engine POSTs (or GETs) the provider's form parameters to the number's
+voice URL, signed with ``X-Twilio-Signature``, and parses the voice document
+that comes back. When that fails (unreachable, non-2xx, timeout, invalid
+TwiML) it asks the fallback URL, adding ``ErrorCode`` and ``ErrorUrl``; when
+that fails too, the caller gets the built-in voicemail: never dead air.
+
+Only data moves here; the HTTP client is built by the composition root and
+passed in, and the parsing is :func:`parse_voice_document`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from switchboard.engine.calls.verbs import Verb
+from switchboard.engine.signature import compute_signature
+from switchboard.engine.voicedoc.exceptions import (
+    VoiceDocumentError,
+    VoiceUrlConnectionError,
+    VoiceUrlDocumentError,
+    VoiceUrlError,
+    VoiceUrlStatusError,
+    VoiceUrlTimeoutError,
+)
+from switchboard.engine.voicedoc.parser import MAX_DOCUMENT_BYTES, parse_voice_document
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2010-04-01"
+USER_AGENT = "Switchboard/0.1"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+DEFAULT_TIMEOUT_SECONDS = 15.0
+DIRECTIONS = frozenset({"inbound", "outbound-api", "outbound-dial"})
+
+APPLICATION_ERROR_MESSAGE = "We are sorry, an application error has occurred. Goodbye."
+"""What the provider says to the caller when a voice document cannot be run."""
+
+_LOCATION_FIELDS = ("City", "State", "Zip", "Country")
+
+
+def call_params(
+    *,
+    call_sid: str,
+    account_sid: str,
+    from_number: str,
+    to_number: str,
+    call_status: str,
+    direction: str,
+    forwarded_from: str | None = None,
+    parent_call_sid: str | None = None,
+    caller_name: str | None = None,
+    from_location: Mapping[str, str] | None = None,
+    to_location: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The provider's form parameters describing a call to a voice URL.
+
+    Args:
+        call_sid: ``CallSid`` (``CA`` + 32 hex).
+        account_sid: The tenant's ``AccountSid``.
+        from_number: The caller, sent as ``From`` and ``Caller``.
+        to_number: The called number, sent as ``To`` and ``Called``.
+        call_status: ``CallStatus`` (``ringing``, ``in-progress``, ...).
+        direction: ``inbound``, ``outbound-api`` or ``outbound-dial``.
+        forwarded_from: ``ForwardedFrom`` when the trunk told us (Diversion).
+        parent_call_sid: ``ParentCallSid`` for a dialled leg.
+        caller_name: ``CallerName`` when known.
+        from_location: ``City``/``State``/``Zip``/``Country`` of the caller.
+        to_location: The same for the called number.
+
+    Returns:
+        The parameters; the location ones are present and empty when unknown.
+
+    Raises:
+        ValueError: ``direction`` is not one of the provider's values.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {sorted(DIRECTIONS)}, not {direction!r}")
+    params = {
+        "CallSid": call_sid,
+        "AccountSid": account_sid,
+        "From": from_number,
+        "To": to_number,
+        "Caller": from_number,
+        "Called": to_number,
+        "CallStatus": call_status,
+        "Direction": direction,
+        "ApiVersion": API_VERSION,
+    }
+    for prefix, location in (("From", from_location), ("Caller", from_location)):
+        for name in _LOCATION_FIELDS:
+            params[prefix + name] = (location or {}).get(name, "")
+    for prefix in ("To", "Called"):
+        for name in _LOCATION_FIELDS:
+            params[prefix + name] = (to_location or {}).get(name, "")
+    if forwarded_from:
+        params["ForwardedFrom"] = forwarded_from
+    if parent_call_sid:
+        params["ParentCallSid"] = parent_call_sid
+    if caller_name:
+        params["CallerName"] = caller_name
+    return params
+
+
+def url_with_query(url: str, params: Mapping[str, str]) -> str:
+    """``url`` with ``params`` appended to its query string (how GET carries them)."""
+    if not params:
+        return url
+    parts = urlsplit(url)
+    extra = urlencode(list(params.items()))
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit(parts._replace(query=query))
+
+
+def signed_request(
+    client: httpx.AsyncClient,
+    *,
+    url: str,
+    method: str,
+    params: Mapping[str, str],
+    auth_token: str,
+    user_agent: str = USER_AGENT,
+    idempotency_token: str | None = None,
+) -> httpx.Request:
+    """Build a signed provider-style webhook request.
+
+    POST sends ``params`` form-encoded and signs URL + sorted params; GET puts
+    them in the query string and signs the resulting URL alone.
+
+    Args:
+        client: The HTTP client (its defaults, e.g. headers, apply).
+        url: The webhook URL.
+        method: ``POST`` or ``GET``.
+        params: The form parameters.
+        auth_token: The tenant's auth token, the signing key.
+        user_agent: The ``User-Agent`` header.
+        idempotency_token: ``I-Twilio-Idempotency-Token``; a random one when
+            ``None``. Retries of one delivery must reuse the same token.
+
+    Returns:
+        The request, ready for ``client.send``.
+    """
+    method = method.upper()
+    headers = {
+        "User-Agent": user_agent,
+        IDEMPOTENCY_HEADER: idempotency_token or str(uuid.uuid4()),
+        "Accept": "application/xml, text/xml, */*",
+    }
+    if method == "GET":
+        full_url = url_with_query(url, params)
+        headers[SIGNATURE_HEADER] = compute_signature(auth_token, full_url)
+        return client.build_request("GET", full_url, headers=headers)
+    if method != "POST":
+        raise ValueError(f"webhook method must be GET or POST, not {method!r}")
+    headers[SIGNATURE_HEADER] = compute_signature(auth_token, url, params)
+    return client.build_request("POST", url, data=dict(params), headers=headers)
+
+
+async def fetch_voice_document(
+    client: httpx.AsyncClient,
+    *,
+    url: str,
+    method: str = "POST",
+    params: Mapping[str, str],
+    auth_token: str,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    user_agent: str = USER_AGENT,
+) -> list[Verb]:
+    """Request a voice document from ``url`` and parse it.
+
+    Args:
+        client: The shared HTTP client.
+        url: The voice URL (or a ``Redirect``/``action`` URL).
+        method: ``POST`` (default) or ``GET``.
+        params: The form parameters (see :func:`call_params`; add ``Digits``,
+            ``DialCallStatus``... for action URLs).
+        auth_token: The tenant's auth token.
+        timeout: Seconds for the whole exchange (connect, send, read).
+        user_agent: The ``User-Agent`` header.
+
+    Returns:
+        The verbs of the document; relative URLs in it are resolved against
+        the URL that served it.
+
+    Raises:
+        VoiceUrlStatusError: The answer was not 2xx.
+        VoiceUrlTimeoutError: No complete answer within ``timeout``.
+        VoiceUrlConnectionError: The URL could not be reached.
+        VoiceUrlDocumentError: The answer is not a valid voice document
+            (including one larger than 64 KiB).
+    """
+    request = signed_request(
+        client, url=url, method=method, params=params, auth_token=auth_token, user_agent=user_agent
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            response = await client.send(request, stream=True, follow_redirects=True)
+            try:
+                if not response.is_success:
+                    raise VoiceUrlStatusError(
+                        f"voice URL answered {response.status_code}",
+                        url=url,
+                        status_code=response.status_code,
+                    )
+                body = await _read_capped(response, MAX_DOCUMENT_BYTES)
+                served_from = str(response.url)
+            finally:
+                await response.aclose()
+    except TimeoutError as exc:
+        raise VoiceUrlTimeoutError(f"no answer within {timeout:g} s", url=url) from exc
+    except httpx.TimeoutException as exc:
+        raise VoiceUrlTimeoutError(f"no answer within {timeout:g} s", url=url) from exc
+    except httpx.HTTPError as exc:
+        raise VoiceUrlConnectionError(f"{type(exc).__name__}: {exc}", url=url) from exc
+    try:
+        return parse_voice_document(body, base_url=served_from)
+    except VoiceDocumentError as exc:
+        raise VoiceUrlDocumentError(exc, url=url) from exc
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The body, or as much of it as proves it is larger than ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceUrlResult:
+    """What :func:`fetch_with_fallback` got.
+
+    ``verbs`` is ``None`` when neither URL gave a runnable document: the
+    executor then runs the built-in voicemail. ``errors`` lists every failure
+    on the way (to log on the call), first the voice URL's, then the
+    fallback's. ``url`` is the URL whose document is in ``verbs``.
+    """
+
+    verbs: list[Verb] | None
+    url: str | None
+    errors: tuple[VoiceUrlError, ...] = field(default_factory=tuple)
+
+    @property
+    def used_fallback(self) -> bool:
+        """Whether the document came from the fallback URL."""
+        return self.verbs is not None and bool(self.errors)
+
+
+async def fetch_with_fallback(
+    client: httpx.AsyncClient,
+    *,
+    url: str,
+    method: str = "POST",
+    fallback_url: str | None,
+    fallback_method: str = "POST",
+    params: Mapping[str, str],
+    auth_token: str,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    user_agent: str = USER_AGENT,
+) -> VoiceUrlResult:
+    """Fetch the voice document, falling back as the provider does.
+
+    The voice URL first; on any :class:`VoiceUrlError` the fallback URL (when
+    set) with the same parameters plus ``ErrorCode`` (the provider's code for
+    the failure) and ``ErrorUrl`` (the URL that failed); then nothing.
+
+    Args:
+        client: The shared HTTP client.
+        url: The number's voice URL.
+        method: Its method.
+        fallback_url: The number's voice fallback URL, if any.
+        fallback_method: Its method.
+        params: The call's form parameters (:func:`call_params`).
+        auth_token: The tenant's auth token.
+        timeout: Seconds allowed to each of the two requests.
+        user_agent: The ``User-Agent`` header.
+
+    Returns:
+        The verbs and where they came from, or ``verbs=None`` (use the
+        built-in voicemail) with the errors met.
+    """
+    errors: list[VoiceUrlError] = []
+    candidates = [(url, method, dict(params))]
+    for target, target_method, target_params in candidates:
+        try:
+            verbs = await fetch_voice_document(
+                client,
+                url=target,
+                method=target_method,
+                params=target_params,
+                auth_token=auth_token,
+                timeout=timeout,
+                user_agent=user_agent,
+            )
+        except VoiceUrlError as exc:
+            log.warning(
+                "voice URL failed",
+                extra={"url": target, "error_id": exc.error_id, "error_code": exc.error_code},
+            )
+            errors.append(exc)
+            if fallback_url and len(candidates) == 1:
+                fallback_params = {
+                    **params,
+                    "ErrorCode": str(exc.error_code),
+                    "ErrorUrl": target,
+                }
+                candidates.append((fallback_url, fallback_method, fallback_params))
+            continue
+        return VoiceUrlResult(verbs=verbs, url=target, errors=tuple(errors))
+    return VoiceUrlResult(verbs=None, url=None, errors=tuple(errors))
