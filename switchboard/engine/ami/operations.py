@@ -1,0 +1,233 @@
+"""Typed AMI operations the engine needs, over ``send_action``.
+
+AstDB (the dialplan fallback's data), CLI commands, MixMonitor, Originate and
+Ping. Everything takes and returns plain ``str``/``dict[str, str]``.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+
+from switchboard.engine.ami.exceptions import (
+    AmiActionError,
+    AmiNotConnected,
+    AmiTimeout,
+)
+from switchboard.engine.ami.messages import (
+    ActionFields,
+    command_output,
+    db_tree_from_events,
+    originate_action,
+    parse_database_show,
+)
+
+_NOT_FOUND = "database entry not found"
+_NOT_DELETED = "database entry not deleted"
+_UNKNOWN_ACTION = "invalid/unknown command"
+_REMEMBERED_ORIGINATES = 10_000
+
+
+class AmiOperations(abc.ABC):
+    """AMI helpers; a subclass supplies ``send_action``."""
+
+    def __init__(self) -> None:
+        self._originates: OrderedDict[str, asyncio.Future[dict[str, str]]] = OrderedDict()
+        self._has_db_get_tree: bool | None = None
+
+    @abc.abstractmethod
+    async def send_action(
+        self,
+        fields: ActionFields,
+        *,
+        timeout: float | None = None,
+        as_list: bool | None = None,
+    ) -> list[dict[str, str]]:
+        """Send one action; the response first, then its events."""
+
+    # AstDB ----------------------------------------------------------------
+
+    async def db_put(self, family: str, key: str, value: str) -> None:
+        """Store ``value`` at ``family/key``."""
+        await self.send_action({"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+
+    async def db_get(self, family: str, key: str) -> str | None:
+        """The value at ``family/key``, or ``None`` when there is none."""
+        try:
+            messages = await self.send_action(
+                {"Action": "DBGet", "Family": family, "Key": key}, as_list=True
+            )
+        except AmiActionError as exc:
+            if exc.asterisk_message.lower() == _NOT_FOUND:
+                return None
+            raise
+        for message in messages:
+            if message.get("Event") == "DBGetResponse":
+                return message.get("Val", "")
+        return None
+
+    async def db_del(self, family: str, key: str) -> bool:
+        """Delete ``family/key``; returns whether there was something to delete."""
+        return await self._delete({"Action": "DBDel", "Family": family, "Key": key})
+
+    async def db_deltree(self, family: str, key: str | None = None) -> bool:
+        """Delete a whole family (or the subtree under ``key``)."""
+        fields: ActionFields = {"Action": "DBDelTree", "Family": family}
+        if key is not None:
+            fields["Key"] = key
+        return await self._delete(fields)
+
+    async def _delete(self, fields: ActionFields) -> bool:
+        try:
+            await self.send_action(fields)
+        except AmiActionError as exc:
+            if exc.asterisk_message.lower() == _NOT_DELETED:
+                return False
+            raise
+        return True
+
+    async def db_get_tree(self, family: str, key: str | None = None) -> dict[str, str]:
+        """Every entry under ``family`` (or ``family/key``), keys relative to ``family``.
+
+        Uses the ``DBGetTree`` action where Asterisk has it, else parses the CLI
+        ``database show``.
+        """
+        if self._has_db_get_tree is not False:
+            fields: ActionFields = {"Action": "DBGetTree", "Family": family}
+            if key is not None:
+                fields["Key"] = key
+            try:
+                events = await self.send_action(fields, as_list=True)
+            except AmiActionError as exc:
+                message = exc.asterisk_message.lower()
+                if message == _NOT_FOUND:
+                    return {}
+                if message != _UNKNOWN_ACTION:
+                    raise
+                self._has_db_get_tree = False
+            else:
+                self._has_db_get_tree = True
+                return db_tree_from_events(events, family)
+        path = f"{family}/{key}" if key else family
+        return parse_database_show(await self.command(f"database show {path}"), family)
+
+    # CLI, recording -------------------------------------------------------
+
+    async def command(self, cli_command: str, *, timeout: float | None = None) -> str:
+        """Run a CLI command and return its output."""
+        messages = await self.send_action(
+            {"Action": "Command", "Command": cli_command}, timeout=timeout, as_list=False
+        )
+        return command_output(messages[0])
+
+    async def mixmonitor(self, channel: str, file: str, options: str = "") -> None:
+        """Start MixMonitor on ``channel`` into ``file`` (options e.g. ``b`` or ``r(..)t(..)``)."""
+        fields: ActionFields = {"Action": "MixMonitor", "Channel": channel, "File": file}
+        if options:
+            fields["Options"] = options
+        await self.send_action(fields)
+
+    async def stop_mixmonitor(self, channel: str, mixmonitor_id: str | None = None) -> None:
+        """Stop MixMonitor on ``channel`` (all of them unless an id is given)."""
+        fields: ActionFields = {"Action": "StopMixMonitor", "Channel": channel}
+        if mixmonitor_id:
+            fields["MixMonitorID"] = mixmonitor_id
+        await self.send_action(fields)
+
+    async def get_var(self, variable: str, channel: str | None = None) -> str:
+        """A global (or channel) variable or dialplan function value."""
+        fields: ActionFields = {"Action": "Getvar", "Variable": variable}
+        if channel:
+            fields["Channel"] = channel
+        return (await self.send_action(fields))[0].get("Value", "")
+
+    async def set_var(self, variable: str, value: str, channel: str | None = None) -> None:
+        """Set a global (or channel) variable."""
+        fields: ActionFields = {"Action": "Setvar", "Variable": variable, "Value": value}
+        if channel:
+            fields["Channel"] = channel
+        await self.send_action(fields)
+
+    async def ping(self) -> float:
+        """Round-trip time of a ``Ping`` action, in seconds."""
+        started = time.perf_counter()
+        await self.send_action({"Action": "Ping"})
+        return time.perf_counter() - started
+
+    # Originate ------------------------------------------------------------
+
+    async def originate(
+        self,
+        channel: str,
+        *,
+        action_id: str,
+        context: str | None = None,
+        exten: str | None = None,
+        priority: int = 1,
+        application: str | None = None,
+        data: str | None = None,
+        caller_id: str | None = None,
+        timeout_ms: int = 30000,
+        variables: Mapping[str, str] | None = None,
+        channel_id: str | None = None,
+        other_channel_id: str | None = None,
+    ) -> dict[str, str]:
+        """Originate a call; returns the ``OriginateResponse`` event.
+
+        Idempotent per ``action_id`` within this client: a second call with the
+        same id waits for (or returns) the first one's outcome instead of
+        ringing again, and an action whose answer was lost is never re-sent.
+
+        Raises:
+            AmiActionError: Asterisk refused it or the call failed (``Reason``).
+            AmiNotConnected: not connected (``sent=False``: safe to retry) or the
+                connection dropped after sending (``sent=True``: in doubt; the
+                same ``action_id`` keeps failing the same way).
+            AmiTimeout: no outcome in time (in doubt, remembered likewise).
+        """
+        earlier = self._originates.get(action_id)
+        if earlier is not None:
+            return await asyncio.shield(earlier)
+        outcome: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+        self._remember(action_id, outcome)
+        fields = originate_action(
+            channel,
+            action_id=action_id,
+            context=context,
+            exten=exten,
+            priority=priority,
+            application=application,
+            data=data,
+            caller_id=caller_id,
+            timeout_ms=timeout_ms,
+            variables=variables,
+            channel_id=channel_id,
+            other_channel_id=other_channel_id,
+        )
+        try:
+            messages = await self.send_action(fields, timeout=timeout_ms / 1000 + 10)
+            result = messages[-1]
+            if result.get("Response", "").lower() == "failure":
+                raise AmiActionError("Originate", result.get("Reason", "failed"), response=result)
+        except (AmiTimeout, AmiNotConnected) as exc:
+            if isinstance(exc, AmiNotConnected) and not exc.details.get("sent"):
+                self._originates.pop(action_id, None)
+            outcome.set_exception(exc)
+            outcome.exception()  # retrieved here; later callers re-raise it
+            raise
+        except BaseException:
+            self._originates.pop(action_id, None)
+            outcome.cancel()
+            raise
+        outcome.set_result(result)
+        return result
+
+    def _remember(self, action_id: str, outcome: asyncio.Future[dict[str, str]]) -> None:
+        self._originates[action_id] = outcome
+        while len(self._originates) > _REMEMBERED_ORIGINATES:
+            _, dropped = self._originates.popitem(last=False)
+            if not dropped.done():
+                dropped.cancel()

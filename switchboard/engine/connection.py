@@ -1,0 +1,344 @@
+"""Connection supervision shared by the ARI and AMI clients.
+
+A long-lived connection to Asterisk must come back by itself after Asterisk
+restarts, must not hammer a server that rejects it, must stop retrying during
+a deliberate shutdown, and must say what state it is in for ``/health/ready``.
+This module holds those rules once:
+
+* :class:`Backoff` — the exponential back-off schedule with jitter.
+* :class:`QuickFailureTracker` — counts connections that are refused or die
+  right after they were established; back-off cannot fix bad credentials, so
+  after a few of those in a row the supervisor gives up loudly.
+* :class:`ConnectionSupervisor` — runs a client's ``session`` coroutine in a
+  loop, keeps :class:`ConnectionStatus`, and offers ``wait_connected``.
+
+A session coroutine connects, calls :meth:`ConnectionSupervisor.mark_connected`
+once the connection is usable, and returns or raises when it ends. Raising
+:class:`ConnectionRejected` says "the server refused us" (counts as a quick
+failure); any other error is treated as "unreachable" and retried forever
+with back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionState(enum.StrEnum):
+    """Where a supervised connection stands."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    FAILED = "failed"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    """A snapshot of a connection's health, for ``/health/ready``.
+
+    Attributes:
+        state: connecting, connected, failed (gave up) or closed (shut down).
+        reason: short machine-readable cause of the last failure, such as
+            ``auth_failed``, ``unreachable``, ``lost`` or ``dead_connection``.
+        last_error: human-readable description of the last failure.
+        connected_since: when the current connection was established.
+        attempts: connection attempts since the last successful one.
+    """
+
+    state: ConnectionState
+    reason: str | None = None
+    last_error: str | None = None
+    connected_since: datetime | None = None
+    attempts: int = 0
+
+    @property
+    def connected(self) -> bool:
+        """Whether the connection is usable right now."""
+        return self.state is ConnectionState.CONNECTED
+
+
+class ConnectionRejected(Exception):  # noqa: N818 - it is a signal, not a bug
+    """The server answered and refused the connection (e.g. bad credentials).
+
+    Args:
+        reason: short machine-readable cause, e.g. ``auth_failed``.
+        message: human-readable description.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class ConnectionLost(Exception):  # noqa: N818 - it is a signal, not a bug
+    """An established connection ended; ``reason`` says how (``lost``, ...)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class Backoff:
+    """Exponential back-off with jitter: ``base * 2**n``, capped, times 0.5–1.
+
+    Args:
+        base: first delay in seconds.
+        cap: the largest delay (``Settings.reconnect_max_seconds``).
+        rng: source of uniform numbers in [0, 1); injectable for tests.
+    """
+
+    def __init__(
+        self, *, base: float = 0.5, cap: float = 10.0, rng: Callable[[], float] = random.random
+    ) -> None:
+        if base <= 0 or cap < base:
+            raise ValueError("back-off needs 0 < base <= cap")
+        self._base = base
+        self._cap = cap
+        self._rng = rng
+        self._attempt = 0
+
+    def peek_ceiling(self) -> float:
+        """The upper bound of the next delay, before jitter."""
+        return min(self._cap, self._base * 2.0 ** min(self._attempt, 32))
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt; advances the schedule."""
+        ceiling = self.peek_ceiling()
+        self._attempt += 1
+        # "Equal jitter": never less than half the ceiling, so a fleet of
+        # engines spreads out without any of them retrying immediately.
+        return ceiling / 2 + ceiling / 2 * self._rng()
+
+    def reset(self) -> None:
+        """Start again from the base delay (after a healthy connection)."""
+        self._attempt = 0
+
+
+class QuickFailureTracker:
+    """Counts consecutive connections that were refused or died at once.
+
+    Args:
+        limit: how many quick failures in a row mean "give up".
+        quick_seconds: a connection that lasted less than this counts as quick.
+        clock: monotonic clock; injectable for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = 3,
+        quick_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.quick_seconds = quick_seconds
+        self._clock = clock
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        """Quick failures in a row so far."""
+        return self._count
+
+    def rejected(self) -> bool:
+        """Record a refused connection; returns True when it is time to give up."""
+        self._count += 1
+        return self._count >= self.limit
+
+    def ended(self, connected_at: float) -> bool:
+        """Record the end of an established connection; True means give up."""
+        if self._clock() - connected_at < self.quick_seconds:
+            self._count += 1
+        else:
+            self._count = 0
+        return self._count >= self.limit
+
+    def reset(self) -> None:
+        """Forget past failures."""
+        self._count = 0
+
+
+Session = Callable[[], Awaitable[None]]
+
+
+class ConnectionSupervisor:
+    """Runs a session coroutine forever, with back-off, until closed or given up.
+
+    Args:
+        name: used in logs (``ari``, ``ami``).
+        session: connects, calls :meth:`mark_connected`, returns/raises at the end.
+        backoff: the delay schedule between attempts.
+        tracker: decides when repeated quick failures mean "give up".
+        on_give_up: called once, with the final status, when the supervisor gives up.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        session: Session,
+        backoff: Backoff,
+        tracker: QuickFailureTracker,
+        on_give_up: Callable[[ConnectionStatus], None] | None = None,
+    ) -> None:
+        self._name = name
+        self._session = session
+        self._backoff = backoff
+        self._tracker = tracker
+        self._on_give_up = on_give_up
+        self._status = ConnectionStatus(state=ConnectionState.CONNECTING)
+        self._connected_at: float | None = None
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """The current status snapshot."""
+        return self._status
+
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`close` was called: no more reconnects."""
+        return self._closing
+
+    def start(self) -> None:
+        """Start the reconnect loop (idempotent)."""
+        if self._task is None:
+            self._closing = False
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"{self._name}-supervisor"
+            )
+            self._task.add_done_callback(self._log_task_end)
+
+    def mark_connected(self) -> None:
+        """Called by the session once the connection is usable."""
+        self._connected_at = time.monotonic()
+        self._set(
+            ConnectionStatus(
+                state=ConnectionState.CONNECTED,
+                reason=self._status.reason,
+                last_error=self._status.last_error,
+                connected_since=datetime.now(UTC),
+            )
+        )
+        log.info("%s connected", self._name)
+
+    async def wait_connected(self, timeout: float | None = None) -> ConnectionStatus:
+        """Wait until connected, failed or closed; returns the status then.
+
+        Args:
+            timeout: seconds to wait at most; ``None`` waits forever.
+
+        Raises:
+            TimeoutError: not connected within ``timeout``.
+        """
+        async with asyncio.timeout(timeout):
+            while self._status.state is ConnectionState.CONNECTING:
+                self._changed.clear()
+                await self._changed.wait()
+        return self._status
+
+    async def close(self) -> None:
+        """Stop reconnecting and cancel the running session."""
+        self._closing = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._set(ConnectionStatus(state=ConnectionState.CLOSED, reason="closed"))
+
+    def _set(self, status: ConnectionStatus) -> None:
+        self._status = status
+        self._changed.set()
+
+    def _fail(self, reason: str, message: str, attempts: int) -> None:
+        self._set(
+            ConnectionStatus(
+                state=ConnectionState.CONNECTING,
+                reason=reason,
+                last_error=message,
+                attempts=attempts,
+            )
+        )
+
+    async def _run(self) -> None:
+        attempts = 0
+        while not self._closing:
+            attempts += 1
+            self._connected_at = None
+            give_up = False
+            try:
+                await self._session()
+                reason, message = "lost", f"{self._name} connection closed"
+            except ConnectionRejected as exc:
+                reason, message = exc.reason, exc.message
+                give_up = self._tracker.rejected()
+            except ConnectionLost as exc:
+                reason, message = exc.reason, exc.message
+            except (OSError, TimeoutError, EOFError) as exc:
+                reason, message = "unreachable", f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # a bug in a session must not end reconnects
+                log.exception("%s session failed unexpectedly", self._name)
+                reason, message = "error", f"{type(exc).__name__}: {exc}"
+            if self._connected_at is not None:
+                attempts = 0
+                give_up = self._tracker.ended(self._connected_at) or give_up
+                if time.monotonic() - self._connected_at >= self._tracker.quick_seconds:
+                    self._backoff.reset()
+            if self._closing:
+                break
+            if give_up:
+                final = ConnectionStatus(
+                    state=ConnectionState.FAILED,
+                    reason=reason,
+                    last_error=f"gave up after {self._tracker.count} quick failures: {message}",
+                    attempts=attempts,
+                )
+                self._set(final)
+                log.error(
+                    "%s: giving up: %s", self._name, final.last_error, extra={"reason": reason}
+                )
+                if self._on_give_up is not None:
+                    self._on_give_up(final)
+                return
+            delay = self._backoff.next_delay()
+            self._fail(reason, message, attempts)
+            log.warning(
+                "%s connection failed (%s): %s; retrying in %.2fs",
+                self._name,
+                reason,
+                message,
+                delay,
+                extra={"reason": reason},
+            )
+            await asyncio.sleep(delay)
+
+    def _log_task_end(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "%s supervisor crashed", self._name, exc_info=task.exception()
+            )
+            self._set(
+                ConnectionStatus(
+                    state=ConnectionState.FAILED,
+                    reason="crashed",
+                    last_error=repr(task.exception()),
+                )
+            )
