@@ -10,6 +10,7 @@ from switchboard.models.call import (
     Recording,
     Voicemail,
 )
+from switchboard.models.inventory import DidInventory
 from switchboard.models.rule import ForwardingRule
 from switchboard.models.system import SystemState
 from switchboard.models.telephony import Endpoint, PhoneNumber, Trunk
@@ -25,6 +26,7 @@ __all__ = [
     "CallLog",
     "CallLogStatus",
     "CallStatus",
+    "DidInventory",
     "Endpoint",
     "ForwardingRule",
     "PhoneNumber",
