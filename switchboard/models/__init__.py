@@ -11,6 +11,7 @@ from switchboard.models.call import (
     Voicemail,
 )
 from switchboard.models.inventory import DidInventory
+from switchboard.models.outbox import DeliveryStatus, WebhookDelivery
 from switchboard.models.rule import ForwardingRule
 from switchboard.models.system import SystemState
 from switchboard.models.telephony import Endpoint, PhoneNumber, Trunk
@@ -26,6 +27,7 @@ __all__ = [
     "CallLog",
     "CallLogStatus",
     "CallStatus",
+    "DeliveryStatus",
     "DidInventory",
     "Endpoint",
     "ForwardingRule",
@@ -37,5 +39,6 @@ __all__ = [
     "TranscriptionJob",
     "User",
     "Voicemail",
+    "WebhookDelivery",
     "utcnow",
 ]

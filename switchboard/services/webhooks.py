@@ -1,0 +1,137 @@
+"""Webhook deliveries as the API shows them: list, inspect, replay.
+
+The outbox rows (:class:`~switchboard.models.outbox.WebhookDelivery`) are
+written by the engine; here a tenant sees its own deliveries (status,
+attempts, last error) and can replay one, which puts it back in the queue
+with a fresh retry window. A replay keeps the row's idempotency key: a
+receiver that already processed the callback can recognise it and skip it,
+one that lost it processes it now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.models.base import utcnow
+from switchboard.models.outbox import DeliveryStatus, WebhookDelivery
+from switchboard.services.exceptions import BadRequest, NotFound
+from switchboard.services.paging import Page, paginate
+
+_STATUSES = frozenset(s.value for s in DeliveryStatus)
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    call_sid: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    page: int = 1,
+    limit: int = 50,
+) -> Page[WebhookDelivery]:
+    """A tenant's deliveries, newest first, optionally for one call / status / kind.
+
+    Args:
+        session: The database session.
+        tenant_id: The tenant whose deliveries to list.
+        call_sid: Only this call's deliveries (then in the call's order).
+        status: Only ``pending``, ``delivering``, ``delivered`` or ``failed``.
+        kind: Only ``status``, ``recording``, ``dial-action``...
+        page: 1-based page number.
+        limit: Rows per page.
+
+    Returns:
+        One page with the total.
+
+    Raises:
+        BadRequest: ``status`` is not a delivery status, or paging is out of range.
+    """
+    stmt = select(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant_id)
+    if status is not None:
+        if status not in _STATUSES:
+            raise BadRequest(
+                f"status must be one of {', '.join(sorted(_STATUSES))}", field="status"
+            )
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if kind is not None:
+        stmt = stmt.where(WebhookDelivery.kind == kind)
+    if call_sid is not None:
+        stmt = stmt.where(WebhookDelivery.call_sid == call_sid).order_by(WebhookDelivery.sequence)
+    else:
+        stmt = stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    page_: Page[WebhookDelivery] = await paginate(session, stmt, page, limit)
+    return page_
+
+
+async def get_delivery(
+    session: AsyncSession, *, tenant_id: str, delivery_id: str
+) -> WebhookDelivery:
+    """One of the tenant's deliveries.
+
+    Raises:
+        NotFound: No such delivery for this tenant.
+    """
+    row = await session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.tenant_id == tenant_id
+        )
+    )
+    if row is None:
+        raise NotFound("Webhook delivery not found", field="id")
+    return row
+
+
+async def replay_delivery(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    delivery_id: str,
+    notify: Callable[[], None] | None = None,
+) -> WebhookDelivery:
+    """Put a delivery back in the queue, due now, with a new retry window.
+
+    A delivery being delivered right now is left alone (it is already on
+    its way). The caller commits; ``notify`` (the dispatcher's) runs then.
+
+    Raises:
+        NotFound: No such delivery for this tenant.
+    """
+    row = await get_delivery(session, tenant_id=tenant_id, delivery_id=delivery_id)
+    if row.status == DeliveryStatus.DELIVERING.value:
+        return row
+    now = utcnow()
+    row.status = DeliveryStatus.PENDING.value
+    row.next_attempt_at = now
+    row.retry_from = now
+    row.lease_until = None
+    row.claimed_by = None
+    row.delivered_at = None
+    if notify is not None:
+        event.listen(session.sync_session, "after_commit", lambda _s: notify(), once=True)
+    return row
+
+
+def delivery_view(row: WebhookDelivery) -> dict[str, Any]:
+    """The API's JSON shape of a delivery (camelCase, ISO timestamps)."""
+    return {
+        "id": row.id,
+        "callSid": row.call_sid,
+        "kind": row.kind,
+        "url": row.url,
+        "method": row.method,
+        "params": row.params,
+        "sequence": row.sequence,
+        "status": row.status,
+        "attempts": row.attempts,
+        "nextAttemptAt": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "lastError": row.last_error,
+        "lastStatusCode": row.last_status_code,
+        "idempotencyKey": row.idempotency_key,
+        "createdAt": row.created_at.isoformat(),
+        "deliveredAt": row.delivered_at.isoformat() if row.delivered_at else None,
+    }
