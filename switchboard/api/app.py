@@ -1,0 +1,111 @@
+"""The FastAPI application and its composition root (when the API runs alone).
+
+:func:`create_app` wires what it is given; the lifespan builds what was not
+given (the database engine from the settings) and closes what it built. When
+the API runs in the same process as the call engine, ``switchboard serve``
+passes the engine, the shared session factory and the health registry in.
+
+State available to routes (through ``switchboard.api.deps``):
+``app.state.settings``, ``.sessionmaker``, ``.health``, ``.engine`` (``None``
+when the API runs alone), ``.rate_limiter``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard import __version__
+from switchboard.api.errors import document_error_responses, install_error_handlers
+from switchboard.api.health import HealthRegistry, database_check
+from switchboard.api.ratelimit import RateLimiter, build_rate_limiter
+from switchboard.api.routes import include_all
+from switchboard.config import Settings
+from switchboard.models.session import make_engine, make_sessionmaker
+
+_DESCRIPTION = (
+    "Self-hosted call control on Asterisk. `/api/v1` is the canonical API; the "
+    "`/api/phone-numbers`, `/api/call-forwarding`, `/api/call-logs`, `/api/voicemails` "
+    "and `/api/call/add-phone` routes keep the shapes of the products they replace. "
+    "Authenticate with `X-API-Key` or `Authorization: Bearer <JWT>` (from `/api/v1/auth/login`)."
+)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    db_engine = None
+    if app.state.sessionmaker is None:
+        if not settings.database_url:
+            settings.state_dir.mkdir(parents=True, exist_ok=True)
+        db_engine = make_engine(settings.resolved_database_url)
+        app.state.sessionmaker = make_sessionmaker(db_engine)
+        app.state.health.register("database", database_check(app.state.sessionmaker))
+    try:
+        yield
+    finally:
+        if app.state.owns_rate_limiter:
+            await app.state.rate_limiter.aclose()
+        if db_engine is not None:
+            await db_engine.dispose()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    health: HealthRegistry | None = None,
+    engine: object | None = None,
+    rate_limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """Build the API application.
+
+    Args:
+        settings: The settings.
+        sessionmaker: Session factory to use; built from the settings at start-up if ``None``.
+        health: Health registry shared with the engine and worker; a new one if ``None``.
+            The database check is registered here.
+        engine: The call engine when it runs in this process; routes that need it
+            answer 503 while it is ``None``.
+        rate_limiter: Limiter to use (tests); else built from the settings and
+            closed at shutdown.
+
+    Returns:
+        The application; run its lifespan (uvicorn does) before serving.
+    """
+    app = FastAPI(
+        title="Switchboard",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.health = health if health is not None else HealthRegistry()
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.owns_rate_limiter = rate_limiter is None
+    app.state.rate_limiter = rate_limiter or build_rate_limiter(settings)
+    if sessionmaker is not None:
+        app.state.health.register("database", database_check(sessionmaker))
+    install_error_handlers(app)
+    include_all(app)
+
+    def _openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            document_error_responses(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = _openapi  # type: ignore[method-assign]
+    return app

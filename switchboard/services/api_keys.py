@@ -1,0 +1,116 @@
+"""API keys: created with a role, shown once, stored as a hash, revocable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.api.security import API_KEY_PREFIX, generate_api_key, hash_api_key
+from switchboard.models import ApiKey, Tenant, User, utcnow
+from switchboard.services.exceptions import NotFound, ValidationFailed
+from switchboard.services.paging import Page, paginate
+from switchboard.services.roles import Role
+
+# Writing ``last_used_at`` on every request would turn reads into writes.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    """A new key row and its plaintext, which is never stored or shown again."""
+
+    row: ApiKey
+    key: str
+
+
+async def create_key(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    name: str,
+    role: Role = Role.ADMIN,
+    user_id: str | None = None,
+) -> CreatedKey:
+    """Create an API key for a tenant.
+
+    Args:
+        session: Database session (the caller's transaction).
+        tenant_id: Owner tenant.
+        name: Label shown in listings.
+        role: What the key may do.
+        user_id: A user of the same tenant the key acts for, if any.
+
+    Raises:
+        NotFound: ``tenant_id`` or ``user_id`` is not a row of this tenant.
+    """
+    if await session.get(Tenant, tenant_id) is None:
+        raise NotFound("Tenant not found", field="tenant_id")
+    if user_id is not None:
+        user = await session.get(User, user_id)
+        if user is None or user.tenant_id != tenant_id:
+            raise NotFound("User not found", field="user_id")
+    new = generate_api_key()
+    row = ApiKey(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        name=name,
+        prefix=new.prefix,
+        key_hash=new.key_hash,
+        role=role.value,
+    )
+    session.add(row)
+    await session.flush()
+    return CreatedKey(row=row, key=new.key)
+
+
+async def list_keys(
+    session: AsyncSession, tenant_id: str, *, page: int = 1, limit: int = 25
+) -> Page[ApiKey]:
+    """One page of the tenant's keys, newest first, with the total."""
+    stmt = (
+        select(ApiKey)
+        .where(ApiKey.tenant_id == tenant_id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
+    return await paginate(session, stmt, page, limit)
+
+
+async def get_key(session: AsyncSession, tenant_id: str, key_id: str) -> ApiKey:
+    """One key of the tenant; another tenant's key is reported as not found."""
+    row = await session.get(ApiKey, key_id)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFound("API key not found", field="id")
+    return row
+
+
+async def revoke_key(session: AsyncSession, tenant_id: str, key_id: str) -> ApiKey:
+    """Revoke a key (idempotent); it stops authenticating at once."""
+    row = await get_key(session, tenant_id, key_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        await session.flush()
+    return row
+
+
+async def authenticate_key(session: AsyncSession, key: str) -> ApiKey | None:
+    """The live key row matching ``key``, or ``None`` (unknown or revoked)."""
+    if not key.startswith(API_KEY_PREFIX) or len(key) > 200:
+        return None
+    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
+        row.last_used_at = now
+    return row
+
+
+def validate_key_name(name: str) -> str:
+    """A trimmed key label of at most 200 characters."""
+    name = name.strip()
+    if len(name) > 200:
+        raise ValidationFailed("Name is longer than 200 characters", field="name")
+    return name
