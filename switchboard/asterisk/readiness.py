@@ -1,0 +1,65 @@
+"""Readiness probes: does AMI accept our login, does ARI answer over HTTP.
+
+Small blocking probes on purpose: they run while the harness waits for a
+fresh Asterisk, from the CLI and from test fixtures, never on the engine's
+event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import socket
+from typing import IO
+
+
+def ami_login_ok(host: str, port: int, user: str, secret: str, timeout: float = 2.0) -> bool:
+    """Whether AMI at ``host:port`` accepts ``user``/``secret``.
+
+    A plain AMI exchange: read the banner, send ``Login``, expect
+    ``Response: Success``, then ``Logoff``.
+    """
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            reader = sock.makefile("rb")
+            banner = reader.readline()
+            if not banner.startswith(b"Asterisk Call Manager"):
+                return False
+            sock.sendall(
+                (
+                    f"Action: Login\r\nActionID: sb-ready\r\nUsername: {user}\r\n"
+                    f"Secret: {secret}\r\nEvents: off\r\n\r\n"
+                ).encode()
+            )
+            response = _read_message(reader)
+            ok = response.get("Response") == "Success"
+            if ok:
+                sock.sendall(b"Action: Logoff\r\nActionID: sb-bye\r\n\r\n")
+            return ok
+    except OSError:
+        return False
+
+
+def ari_ok(host: str, port: int, user: str, password: str, timeout: float = 2.0) -> bool:
+    """Whether ``GET /ari/asterisk/info`` answers 200 with these credentials."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", "/ari/asterisk/info", headers={"Authorization": f"Basic {token}"})
+        response = conn.getresponse()
+        response.read()
+        return response.status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def _read_message(reader: IO[bytes]) -> dict[str, str]:
+    message: dict[str, str] = {}
+    while True:
+        line = reader.readline()
+        if not line or line in (b"\r\n", b"\n"):
+            return message
+        key, _, value = line.decode(errors="replace").partition(":")
+        message[key.strip()] = value.strip()

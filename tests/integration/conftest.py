@@ -1,0 +1,80 @@
+"""Fixtures for integration tests against a real local Asterisk.
+
+``asterisk`` starts one instance per test session (building the rootfs on
+first use, which takes about a minute), on free loopback ports in a temporary
+directory, and stops it at the end. ``clean_asterisk`` hands a test that same
+instance with no channel up; ``asterisk_factory`` starts extra instances for
+one test (several at once, restarts, stop checks). Mark tests that use them
+``@pytest.mark.asterisk``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
+from switchboard.config import Settings
+
+
+def _progress(line: str) -> None:
+    print(f"[asterisk rootfs] {line}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def asterisk_rootfs() -> Path:
+    """The shared Debian sid rootfs (built once, cached outside the repository)."""
+    settings = Settings()
+    return ensure_rootfs(settings.rootfs_cache, settings.debian_mirror or None, _progress)
+
+
+def _start_instance(name: str, base_dir: Path, rootfs: Path) -> AsteriskInstance:
+    instance = AsteriskInstance.create(name, base_dir=base_dir, ports=free_ports(), rootfs=rootfs)
+    instance.start(timeout=60)
+    return instance
+
+
+@pytest.fixture(scope="session")
+def asterisk(
+    asterisk_rootfs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AsteriskInstance]:
+    """One running Asterisk for the whole session; stopped at the end."""
+    instance = _start_instance("test", tmp_path_factory.mktemp("asterisk"), asterisk_rootfs)
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def clean_asterisk(asterisk: AsteriskInstance) -> AsteriskInstance:
+    """The session's Asterisk, running, with every channel hung up."""
+    if not asterisk.is_running():  # a test stopped it: bring it back
+        asterisk.start(timeout=60)
+    asterisk.hangup_all(timeout=10)
+    return asterisk
+
+
+StartAsterisk = Callable[[str], AsteriskInstance]
+
+
+@pytest.fixture
+def asterisk_factory(
+    asterisk_rootfs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StartAsterisk]:
+    """Start extra instances by name (own directory, free ports); all stopped after the test."""
+    started: list[AsteriskInstance] = []
+
+    def start(name: str) -> AsteriskInstance:
+        instance = _start_instance(
+            name, tmp_path_factory.mktemp(f"asterisk-{name}"), asterisk_rootfs
+        )
+        started.append(instance)
+        return instance
+
+    yield start
+    for instance in started:
+        instance.stop()
