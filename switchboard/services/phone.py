@@ -11,7 +11,7 @@ import re
 
 from switchboard.services.exceptions import BadRequest
 
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _PUNCTUATION = re.compile(r"[\s().\-]")
 
 # Country of a calling code, longest prefix first. NANP (+1) is read as US:
@@ -42,7 +42,8 @@ def normalize_e164(value: str, *, field: str = "phone_number") -> str:
         field: The request field named in the error.
 
     Returns:
-        ``+`` followed by 2 to 15 digits, the first not zero.
+        ``+`` followed by 7 to 15 digits, the first not zero (the shortest
+        numbers in use have 7).
 
     Raises:
         BadRequest: ``value`` is not a phone number in international form.

@@ -1,0 +1,193 @@
+"""Trunks, the DID inventory, carrier credential checks and /api/v1/trunks."""
+
+from __future__ import annotations
+
+import pytest
+import sb_fake_carrier as fc
+import sb_resource_helpers as h
+
+from switchboard.services import numbers, trunks
+from switchboard.services.carriers import (
+    CarrierCredentials,
+    CarrierUnavailable,
+    CarrierVerifier,
+    check_shape,
+)
+from switchboard.services.exceptions import BadRequest, Conflict, NotFound
+
+
+@pytest.fixture
+def carrier_url():
+    with fc.fake_carrier() as url:
+        yield url
+
+
+def _verifier(url: str) -> CarrierVerifier:
+    return CarrierVerifier(base_urls={"twilio": url, "plivo": url, "telnyx": url})
+
+
+TWILIO = CarrierCredentials("twilio", fc.TWILIO_SID, fc.TWILIO_TOKEN)
+PLIVO = CarrierCredentials("plivo", fc.PLIVO_ID, fc.PLIVO_TOKEN)
+TELNYX = CarrierCredentials("telnyx", None, fc.TELNYX_KEY)
+
+
+# ---------------------------------------------------------------- credential shapes
+
+
+@pytest.mark.parametrize("creds,field", [
+    (CarrierCredentials("twilio", "AC123", fc.TWILIO_TOKEN), "account_id"),
+    (CarrierCredentials("twilio", "XX" + "0" * 32, fc.TWILIO_TOKEN), "account_id"),
+    (CarrierCredentials("twilio", fc.TWILIO_SID, "short"), "auth_token"),
+    (CarrierCredentials("twilio", fc.TWILIO_SID, "g" * 32), "auth_token"),
+    (CarrierCredentials("plivo", "XA" + "A" * 18, fc.PLIVO_TOKEN), "account_id"),
+    (CarrierCredentials("plivo", fc.PLIVO_ID, "tiny"), "auth_token"),
+    (CarrierCredentials("telnyx", None, "secret"), "auth_token"),
+    (CarrierCredentials("vonage", None, None), "integration"),
+])
+def test_credentials_of_the_wrong_shape_are_refused(creds, field):
+    with pytest.raises(BadRequest) as err:
+        check_shape(creds)
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize("creds", [TWILIO, PLIVO, TELNYX, CarrierCredentials("sip", None, None)])
+def test_credentials_of_the_right_shape_pass(creds):
+    check_shape(creds)
+
+
+# ---------------------------------------------------------------- live checks
+
+
+@pytest.mark.parametrize("creds", [TWILIO, PLIVO, TELNYX])
+async def test_valid_credentials_owning_the_number_pass(carrier_url, creds):
+    await _verifier(carrier_url).verify(creds, "+12125551234")
+
+
+@pytest.mark.parametrize("creds", [TWILIO, PLIVO, TELNYX])
+async def test_number_not_owned_by_the_account_is_refused(carrier_url, creds):
+    with pytest.raises(BadRequest) as err:
+        await _verifier(carrier_url).verify(creds, "+12125550000")
+    assert "not owned" in err.value.message
+
+
+@pytest.mark.parametrize("creds", [
+    CarrierCredentials("twilio", fc.TWILIO_SID, "0" * 32),
+    CarrierCredentials("plivo", fc.PLIVO_ID, "X" * 40),
+    CarrierCredentials("telnyx", None, "KEY" + "X" * 20),
+])
+async def test_credentials_the_carrier_refuses_are_invalid(carrier_url, creds):
+    with pytest.raises(BadRequest) as err:
+        await _verifier(carrier_url).verify(creds, "+12125551234")
+    assert err.value.message.startswith("Invalid")
+
+
+async def test_unreachable_carrier_is_a_502_not_a_success():
+    with pytest.raises(CarrierUnavailable) as err:
+        await _verifier(fc.dead_url()).verify(TWILIO, "+12125551234")
+    assert err.value.status == 502
+    assert "unreachable" in err.value.message
+
+
+# ---------------------------------------------------------------- trunks service
+
+
+async def test_create_trunk_fills_inventory_and_bumps_revision(sessionmaker):
+    async with sessionmaker() as s:
+        t = await h.tenant(s)
+        before = await h.revision(s)
+        trunk = await trunks.create_trunk(s, t.id, trunks.TrunkSpec(
+            name="carrier-a", host="sip.example.net", port=5060, username="u", password="p",
+            register=True, dids=[trunks.DidSpec("+15125550123", locality="Austin", region="TX"),
+                                 trunks.DidSpec("+18885550100")]))
+        await s.commit()
+        assert await h.revision(s) == before + 1
+        dids = await trunks.list_dids(s, t.id, trunk.id)
+        assert [(d.e164, d.country, d.number_type, d.area_code) for d in dids] == [
+            ("+15125550123", "US", "local", "512"), ("+18885550100", "US", "toll_free", "888")]
+        added = await trunks.add_dids(s, t.id, trunk.id, [trunks.DidSpec("+15125550123"),
+                                                          trunks.DidSpec("+15125550124")])
+        assert [d.e164 for d in added] == ["+15125550124"]
+
+
+@pytest.mark.parametrize("spec,field", [
+    (trunks.TrunkSpec(name="bad name"), "name"),
+    (trunks.TrunkSpec(name="x", kind="iax"), "kind"),
+    (trunks.TrunkSpec(name="x"), "host"),
+    (trunks.TrunkSpec(name="x", host="h", port=70000), "port"),
+    (trunks.TrunkSpec(name="x", host="h", register=True), "username"),
+    (trunks.TrunkSpec(name="x", kind="local"), "context"),
+    (trunks.TrunkSpec(name="x", integration="twilio", account_id="AC1"), "account_id"),
+    (trunks.TrunkSpec(name="x", host="h", dids=[trunks.DidSpec("12")]), "dids"),
+])
+async def test_invalid_trunks_are_refused(sessionmaker, spec, field):
+    async with sessionmaker() as s:
+        t = await h.tenant(s)
+        with pytest.raises(BadRequest) as err:
+            await trunks.create_trunk(s, t.id, spec)
+        assert err.value.field == field
+
+
+async def test_trunk_in_use_cannot_be_deleted_and_foreign_is_not_found(sessionmaker):
+    async with sessionmaker() as s:
+        t, other = await h.tenant(s), await h.tenant(s, "Other")
+        trunk = await h.trunk_with(s, t, "+15125550123")
+        n = await numbers.provision_number(s, t.id, "+15125550123")
+        await s.commit()
+        with pytest.raises(NotFound):
+            await trunks.delete_trunk(s, other.id, trunk.id)
+        with pytest.raises(Conflict):
+            await trunks.delete_trunk(s, t.id, trunk.id)
+        await numbers.release_number(s, t.id, n.id)
+        await trunks.delete_trunk(s, t.id, trunk.id)
+        await s.commit()
+        assert (await trunks.list_trunks(s, t.id)).total == 0
+
+
+# ---------------------------------------------------------------- add-phone service
+
+
+async def test_add_phone_provisions_for_the_user_once(sessionmaker, carrier_url):
+    async with sessionmaker() as s:
+        t = await h.tenant(s)
+        u = await h.user(s, t)
+        before = await h.revision(s)
+        added = await trunks.add_phone(s, t.id, user_id=u.id, phone_number="12125551234",
+                                       creds=TWILIO, verifier=_verifier(carrier_url))
+        await s.commit()
+        assert added.number.e164 == "+12125551234" and added.number.enabled
+        assert added.trunk.integration == "twilio" and added.did.owner_user_id == u.id
+        assert await h.revision(s) > before
+        with pytest.raises(BadRequest) as err:
+            await trunks.add_phone(s, t.id, user_id=u.id, phone_number="+12125551234",
+                                   creds=TWILIO, verifier=_verifier(carrier_url))
+        assert "already exists" in err.value.message
+        second = await trunks.add_phone(s, t.id, user_id=u.id, phone_number="12125551235",
+                                        creds=TWILIO, verifier=_verifier(carrier_url))
+        assert second.trunk.id == added.trunk.id
+
+
+async def test_add_phone_unknown_or_foreign_user_is_not_found(sessionmaker, carrier_url):
+    async with sessionmaker() as s:
+        t, other = await h.tenant(s), await h.tenant(s, "Other")
+        stranger = await h.user(s, other)
+        for user_id in ("64e5f12345abcdef12345678", stranger.id):
+            with pytest.raises(NotFound):
+                await trunks.add_phone(s, t.id, user_id=user_id, phone_number="12125551234",
+                                       creds=TWILIO, verifier=_verifier(carrier_url))
+        with pytest.raises(BadRequest) as err:
+            await trunks.add_phone(s, t.id, user_id="not an id", phone_number="12125551234",
+                                   creds=TWILIO, verifier=_verifier(carrier_url))
+        assert err.value.message == "Invalid User ID format"
+
+
+async def test_add_phone_with_unreachable_carrier_saves_nothing(sessionmaker):
+    async with sessionmaker() as s:
+        t = await h.tenant(s)
+        u = await h.user(s, t)
+        with pytest.raises(CarrierUnavailable):
+            await trunks.add_phone(s, t.id, user_id=u.id, phone_number="12125551234",
+                                   creds=TWILIO, verifier=_verifier(fc.dead_url()))
+        tenant_id = t.id
+        await s.rollback()
+        assert (await numbers.list_numbers(s, tenant_id)).total == 0
+        assert (await trunks.list_trunks(s, tenant_id)).total == 0
