@@ -332,9 +332,7 @@ class ConnectionSupervisor:
 
     def _log_task_end(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            log.error(
-                "%s supervisor crashed", self._name, exc_info=task.exception()
-            )
+            log.error("%s supervisor crashed", self._name, exc_info=task.exception())
             self._set(
                 ConnectionStatus(
                     state=ConnectionState.FAILED,

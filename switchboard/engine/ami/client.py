@@ -278,14 +278,16 @@ class AmiClient(AmiOperations):
     async def _login(self, manager: _OneShotManager) -> None:
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(self._connect_timeout):
-            transport, protocol = await loop.create_connection(
-                AMIProtocol, self._host, self._port
-            )
+            transport, protocol = await loop.create_connection(AMIProtocol, self._host, self._port)
         made: asyncio.Future[tuple[Any, Any]] = loop.create_future()
         made.set_result((transport, protocol))
         manager.connection_made(made)  # panoramisk wires the protocol and sends Login
         login: asyncio.Future[Any] = manager.authenticated_future
-        done, _ = await asyncio.wait({login, manager.lost}, timeout=self._connect_timeout)
+        done, _ = await asyncio.wait(
+            {login, manager.lost},
+            timeout=self._connect_timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         if login not in done:
             reason = "lost" if manager.lost.done() else "login_timeout"
             raise ConnectionLost(reason, f"AMI login got no answer ({reason})")
@@ -307,9 +309,7 @@ class AmiClient(AmiOperations):
             except AmiTimeout:
                 log.error("AMI ping unanswered for %.1fs: dropping connection", self._ping_timeout)
                 manager.protocol.transport.abort()
-                raise ConnectionLost(
-                    "dead_connection", "AMI stopped answering pings"
-                ) from None
+                raise ConnectionLost("dead_connection", "AMI stopped answering pings") from None
             except AmiNotConnected:
                 raise ConnectionLost("lost", "AMI connection closed by Asterisk") from None
 

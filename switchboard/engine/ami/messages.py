@@ -76,13 +76,15 @@ def parse_database_show(output: str, family: str) -> dict[str, str]:
     """Parse ``database show FAMILY`` output into ``{key: value}``.
 
     Keys are relative to ``family`` (``/sb/did/100`` under ``sb`` is ``did/100``).
-    The trailing "N results found." line is ignored.
+    The CLI pads values with spaces, so trailing spaces are stripped (prefer the
+    ``DBGetTree`` action, which keeps values exact). The trailing
+    "N results found." line is ignored.
     """
     entries: dict[str, str] = {}
     for line in output.splitlines():
         match = _DB_SHOW_LINE.match(line.strip())
         if match:
-            entries[_relative(match.group(1).rstrip(), family)] = match.group(2)
+            entries[_relative(match.group(1).rstrip(), family)] = match.group(2).rstrip()
     return entries
 
 

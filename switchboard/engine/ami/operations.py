@@ -26,7 +26,11 @@ from switchboard.engine.ami.messages import (
 )
 
 _NOT_FOUND = "database entry not found"
-_NOT_DELETED = "database entry not deleted"
+_NOT_DELETED = (
+    "database entry not deleted",
+    "database entry could not be deleted",
+    "database entry not found",
+)
 _UNKNOWN_ACTION = "invalid/unknown command"
 _REMEMBERED_ORIGINATES = 10_000
 
@@ -57,9 +61,7 @@ class AmiOperations(abc.ABC):
     async def db_get(self, family: str, key: str) -> str | None:
         """The value at ``family/key``, or ``None`` when there is none."""
         try:
-            messages = await self.send_action(
-                {"Action": "DBGet", "Family": family, "Key": key}, as_list=True
-            )
+            messages = await self.send_action({"Action": "DBGet", "Family": family, "Key": key})
         except AmiActionError as exc:
             if exc.asterisk_message.lower() == _NOT_FOUND:
                 return None
@@ -84,7 +86,7 @@ class AmiOperations(abc.ABC):
         try:
             await self.send_action(fields)
         except AmiActionError as exc:
-            if exc.asterisk_message.lower() == _NOT_DELETED:
+            if exc.asterisk_message.lower() in _NOT_DELETED:
                 return False
             raise
         return True
@@ -100,7 +102,7 @@ class AmiOperations(abc.ABC):
             if key is not None:
                 fields["Key"] = key
             try:
-                events = await self.send_action(fields, as_list=True)
+                events = await self.send_action(fields)
             except AmiActionError as exc:
                 message = exc.asterisk_message.lower()
                 if message == _NOT_FOUND:

@@ -185,9 +185,7 @@ class AriClient(AriOperations):
                 reason=status.reason,
             ) from None
         if status.state is not ConnectionState.CONNECTED:
-            raise AriNotConnected(
-                f"ARI {status.state}: {status.last_error}", reason=status.reason
-            )
+            raise AriNotConnected(f"ARI {status.state}: {status.last_error}", reason=status.reason)
 
     async def close(self) -> None:
         """Stop reconnecting, close the websocket, fail pending requests."""

@@ -252,9 +252,7 @@ class AriOperations(abc.ABC):
 
     async def move(self, channel_id: str, app: str, app_args: str | None = None) -> None:
         """Move a channel to another Stasis application."""
-        await self.request(
-            "POST", f"channels/{channel_id}/move", {"app": app, "appArgs": app_args}
-        )
+        await self.request("POST", f"channels/{channel_id}/move", {"app": app, "appArgs": app_args})
 
     async def snoop(
         self,
@@ -267,15 +265,16 @@ class AriOperations(abc.ABC):
     ) -> Json:
         """Create a snoop channel (``spy``/``whisper``: none, in, out, both)."""
         query: Query = {"spy": spy, "whisper": whisper, "app": self.app, "appArgs": app_args}
-        result: Json = await self.request(
-            "POST", f"channels/{channel_id}/snoop/{snoop_id}", query
-        )
+        result: Json = await self.request("POST", f"channels/{channel_id}/snoop/{snoop_id}", query)
         return result
 
     # Bridges --------------------------------------------------------------
 
     async def create_bridge(
-        self, type: str = "mixing", bridge_id: str | None = None, name: str | None = None  # noqa: A002
+        self,
+        type: str = "mixing",
+        bridge_id: str | None = None,
+        name: str | None = None,  # noqa: A002
     ) -> Json:
         """Create a bridge (``type``: mixing, holding, dtmf_events, proxy_media)."""
         uri = f"bridges/{bridge_id}" if bridge_id else "bridges"
