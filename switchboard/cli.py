@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from switchboard import __version__
+from switchboard.asterisk import cli as asterisk_cli
 
 app = typer.Typer(help="Switchboard: self-hosted call control on Asterisk.", no_args_is_help=True)
 
@@ -21,6 +22,7 @@ def version() -> None:
 
 
 # Sub-command groups register below, one line each.
+app.add_typer(asterisk_cli.app, name="asterisk")
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import signal
 import subprocess
@@ -28,24 +27,14 @@ from switchboard.asterisk.exceptions import (
     InstanceStartError,
     RootfsMissingError,
 )
+from switchboard.asterisk.layout import InstanceLayout
 from switchboard.asterisk.ports import InstancePorts, busy_ports
-from switchboard.asterisk.readiness import ami_login_ok, ari_ok
-from switchboard.asterisk.render import render_config, write_atomically
+from switchboard.asterisk.readiness import ami_login_ok, ari_ok, wait_until_ready
+from switchboard.asterisk.render import write_atomically
 from switchboard.asterisk.rootfs import ASTERISK_UID, prepare_rootfs, rootfs_ready
-from switchboard.asterisk.state import InstanceState, load_state, save_state
-from switchboard.config import Settings, new_secret
+from switchboard.asterisk.state import InstanceState, load_state, new_state, save_state
+from switchboard.config import Settings
 
-_SUBDIRS = (
-    "etc",
-    "spool",
-    "spool/recording",
-    "spool/tmp",
-    "log",
-    "log/cdr-csv",
-    "run",
-    "db",
-    "cache",
-)
 _CHANNELS = re.compile(r"^(\d+) active channels?", re.MULTILINE)
 
 
@@ -64,6 +53,7 @@ class AsteriskInstance:
     def __init__(self, *, state: InstanceState, base_dir: Path, template_dir: Path) -> None:
         self._state = state
         self._base_dir = base_dir
+        self._layout = InstanceLayout(base_dir)
         self._template_dir = template_dir
         self._child: subprocess.Popen[bytes] | None = None
 
@@ -82,7 +72,7 @@ class AsteriskInstance:
         """An instance at ``base_dir``, reusing saved credentials when it exists.
 
         Args:
-            name: Instance name (also Asterisk's ``systemname``).
+            name: Instance name.
             settings: Source of defaults (ports, users, ARI app, rootfs, state dir).
             base_dir: The instance's directory; ``state_dir/asterisk/<name>`` by default.
             ports: Ports to use; saved ports or the settings' ports otherwise.
@@ -91,49 +81,22 @@ class AsteriskInstance:
         settings = settings or Settings()
         base_dir = (base_dir or default_base_dir(settings, name)).resolve()
         saved = load_state(base_dir)
-        if ports is None:
-            ports = (
-                InstancePorts(
-                    ari=saved.ari_port,
-                    ami=saved.ami_port,
-                    sip=saved.sip_port,
-                    rtp_start=saved.rtp_start,
-                    rtp_end=saved.rtp_end,
+        if saved is None:
+            state = new_state(name, settings, ports=ports, rootfs=rootfs)
+        else:
+            running = cls(state=saved, base_dir=base_dir, template_dir=Path()).is_running()
+            if running and ports is not None and ports != saved.ports:
+                raise AlreadyRunningError(
+                    f"instance {name!r} is running on other ports; stop it first",
+                    base_dir=str(base_dir),
                 )
-                if saved
-                else InstancePorts(
-                    ari=settings.ari_port,
-                    ami=settings.ami_port,
-                    sip=settings.sip_port,
-                    rtp_start=10000,
-                    rtp_end=10999,
-                )
+            state = saved.with_ports(ports or saved.ports).model_copy(
+                update={"name": name, "rootfs": rootfs or saved.rootfs}
             )
-        state = InstanceState(
-            name=name,
-            rootfs=(rootfs or (saved.rootfs if saved else settings.rootfs_cache)),
-            ari_port=ports.ari,
-            ami_port=ports.ami,
-            sip_port=ports.sip,
-            rtp_start=ports.rtp_start,
-            rtp_end=ports.rtp_end,
-            ari_user=saved.ari_user if saved else settings.ari_user,
-            ari_password=saved.ari_password if saved else new_secret(),
-            ami_user=saved.ami_user if saved else settings.ami_user,
-            ami_secret=saved.ami_secret if saved else new_secret(),
-            ari_app=settings.ari_app,
-            pid=saved.pid if saved else None,
-            pid_start_ticks=saved.pid_start_ticks if saved else None,
-            started_at=saved.started_at if saved else None,
-        )
-        instance = cls(state=state, base_dir=base_dir, template_dir=settings.asterisk_config_dir)
-        if saved and instance.is_running() and ports != instance.ports:
-            raise AlreadyRunningError(
-                f"instance {name!r} is running on other ports; stop it first",
-                base_dir=str(base_dir),
-            )
+            if not running:
+                state.ari_app = settings.ari_app
         save_state(base_dir, state)
-        return instance
+        return cls(state=state, base_dir=base_dir, template_dir=settings.asterisk_config_dir)
 
     @classmethod
     def load(
@@ -176,34 +139,34 @@ class AsteriskInstance:
         return self._state.rootfs
 
     @property
+    def layout(self) -> InstanceLayout:
+        """Every host path of the instance."""
+        return self._layout
+
+    @property
     def etc_dir(self) -> Path:
         """Rendered configuration (host path); ``pjsip_switchboard.conf`` lives here."""
-        return self._base_dir / "etc"
+        return self._layout.etc_dir
 
     @property
     def spool_dir(self) -> Path:
         """Asterisk's spool (host path); ARI recordings land in ``spool_dir / "recording"``."""
-        return self._base_dir / "spool"
+        return self._layout.spool_dir
 
     @property
     def recording_dir(self) -> Path:
         """Where ARI stored recordings appear (host path)."""
-        return self.spool_dir / "recording"
+        return self._layout.recording_dir
 
     @property
     def log_dir(self) -> Path:
         """Asterisk's log directory (host path), with ``messages.log``."""
-        return self._base_dir / "log"
+        return self._layout.log_dir
 
     @property
     def cdr_csv_path(self) -> Path:
         """``cdr_csv``'s Master.csv (GMT times, unique id and user field columns)."""
-        return self.log_dir / "cdr-csv" / "Master.csv"
-
-    @property
-    def console_log_path(self) -> Path:
-        """Asterisk's stdout/stderr."""
-        return self._base_dir / "console.log"
+        return self._layout.cdr_csv_path
 
     @property
     def host(self) -> str:
@@ -213,10 +176,7 @@ class AsteriskInstance:
     @property
     def ports(self) -> InstancePorts:
         """ARI/HTTP, AMI, SIP and RTP ports."""
-        s = self._state
-        return InstancePorts(
-            ari=s.ari_port, ami=s.ami_port, sip=s.sip_port, rtp_start=s.rtp_start, rtp_end=s.rtp_end
-        )
+        return self._state.ports
 
     @property
     def ari_port(self) -> int:
@@ -331,16 +291,27 @@ class AsteriskInstance:
         taken = busy_ports(self.ports, self.host)
         if taken:
             raise InstanceStartError(f"ports already in use: {', '.join(taken)}", ports=taken)
-        self._prepare_files()
-        log_offset = self._messages_size()
-        self._child, process = proc.launch(self.rootfs, self._base_dir, self.console_log_path)
+        self._layout.prepare(self._template_dir, self._render_context())
+        log_offset = self._layout.messages_size()
+        self._child, process = proc.launch(
+            self.rootfs, self._base_dir, self._layout.console_log_path
+        )
         self._state.pid, self._state.pid_start_ticks = process.pid, process.start_ticks
         self._state.started_at = time.time()
         save_state(self._base_dir, self._state)
         try:
-            self._wait_ready(process, timeout)
+            wait_until_ready(
+                process,
+                self._child,
+                self._layout.ctl_socket,
+                lambda: (
+                    ami_login_ok(self.host, self.ami_port, self.ami_user, self.ami_secret)
+                    and ari_ok(self.host, self.ari_port, self.ari_user, self.ari_password)
+                ),
+                timeout,
+            )
         except AsteriskHarnessError:
-            detail = self._failure_detail(log_offset)
+            detail = self._layout.failure_detail(log_offset)
             self.stop(timeout=5.0)
             raise InstanceStartError(
                 f"Asterisk instance {self.name!r} did not become ready: {detail}",
@@ -435,15 +406,6 @@ class AsteriskInstance:
 
     # -- internals ----------------------------------------------------------
 
-    def _prepare_files(self) -> None:
-        self._base_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self._base_dir, 0o755)  # uid 101 must traverse it inside the chroot
-        for sub in _SUBDIRS:
-            (self._base_dir / sub).mkdir(parents=True, exist_ok=True)
-        render_config(self._template_dir, self.etc_dir, self._render_context())
-        for sub in ("etc", "spool", "log", "run", "db", "cache"):
-            _chown_tree(self._base_dir / sub, ASTERISK_UID)
-
     def _render_context(self) -> dict[str, object]:
         s = self._state
         return {
@@ -460,49 +422,3 @@ class AsteriskInstance:
             "rtp_start": s.rtp_start,
             "rtp_end": s.rtp_end,
         }
-
-    def _wait_ready(self, process: proc.ProcessId, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        ctl = self._base_dir / "run" / "asterisk.ctl"
-        booted = False
-        while time.monotonic() < deadline:
-            if self._child is not None and self._child.poll() is not None:
-                raise InstanceStartError(f"Asterisk exited with code {self._child.returncode}")
-            if not booted and ctl.exists() and proc.is_asterisk(process):
-                remaining = max(1.0, deadline - time.monotonic())
-                proc.run_cli(process, "core waitfullybooted", timeout=remaining)
-                booted = True
-            if (
-                booted
-                and ami_login_ok(self.host, self.ami_port, self.ami_user, self.ami_secret)
-                and ari_ok(self.host, self.ari_port, self.ari_user, self.ari_password)
-            ):
-                return
-            time.sleep(0.05)
-        raise InstanceStartError(f"not ready after {timeout} s")
-
-    def _messages_size(self) -> int:
-        path = self.log_dir / "messages.log"
-        return path.stat().st_size if path.exists() else 0
-
-    def _failure_detail(self, log_offset: int) -> str:
-        lines: list[str] = []
-        path = self.log_dir / "messages.log"
-        if path.exists():
-            with path.open("rb") as fh:
-                fh.seek(log_offset)
-                lines = [
-                    ln
-                    for ln in fh.read().decode(errors="replace").splitlines()
-                    if "ERROR" in ln or "WARNING" in ln
-                ]
-        if self.console_log_path.exists():
-            lines += self.console_log_path.read_text(errors="replace").splitlines()[-5:]
-        return " | ".join(lines[-5:]) or f"see {self.console_log_path} and {path}"
-
-
-def _chown_tree(root: Path, uid: int) -> None:
-    os.chown(root, uid, uid)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for entry in (*dirnames, *filenames):
-            os.chown(os.path.join(dirpath, entry), uid, uid, follow_symlinks=False)

@@ -1,6 +1,6 @@
 """Readiness probes: does AMI accept our login, does ARI answer over HTTP.
 
-Small blocking probes on purpose: they run while the harness waits for a
+Blocking on purpose: they run while the harness waits for a
 fresh Asterisk, from the CLI and from test fixtures, never on the engine's
 event loop.
 """
@@ -10,7 +10,14 @@ from __future__ import annotations
 import base64
 import http.client
 import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import IO
+
+from switchboard.asterisk import process as proc
+from switchboard.asterisk.exceptions import InstanceStartError
 
 
 def ami_login_ok(host: str, port: int, user: str, secret: str, timeout: float = 2.0) -> bool:
@@ -53,6 +60,38 @@ def ari_ok(host: str, port: int, user: str, password: str, timeout: float = 2.0)
         return False
     finally:
         conn.close()
+
+
+def wait_until_ready(
+    process: proc.ProcessId,
+    child: subprocess.Popen[bytes] | None,
+    ctl_socket: Path,
+    probe: Callable[[], bool],
+    timeout: float,
+) -> None:
+    """Poll a starting Asterisk until it is fully booted and ``probe`` passes.
+
+    Waits for the control socket, then ``core waitfullybooted`` (every module
+    loaded), then for ``probe`` (AMI login and ARI HTTP).
+
+    Raises:
+        InstanceStartError: The process exited or ``timeout`` passed.
+    """
+    deadline = time.monotonic() + timeout
+    booted = False
+    while time.monotonic() < deadline:
+        if child is not None and child.poll() is not None:
+            raise InstanceStartError(f"Asterisk exited with code {child.returncode}")
+        if child is None and not proc.is_alive(process):
+            raise InstanceStartError("Asterisk exited")
+        if not booted and ctl_socket.exists() and proc.is_asterisk(process):
+            remaining = max(1.0, deadline - time.monotonic())
+            proc.run_cli(process, "core waitfullybooted", timeout=remaining)
+            booted = True
+        if booted and probe():
+            return
+        time.sleep(0.05)
+    raise InstanceStartError(f"not ready after {timeout} s")
 
 
 def _read_message(reader: IO[bytes]) -> dict[str, str]:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from switchboard.asterisk.ports import InstancePorts
 from switchboard.asterisk.render import write_atomically
+from switchboard.config import Settings, new_secret
 
 STATE_FILE = "instance.json"
 
@@ -35,6 +37,57 @@ class InstanceState(BaseModel):
     pid: int | None = None
     pid_start_ticks: int | None = None
     started_at: float | None = None
+
+    @property
+    def ports(self) -> InstancePorts:
+        """The ports as one value."""
+        return InstancePorts(
+            ari=self.ari_port,
+            ami=self.ami_port,
+            sip=self.sip_port,
+            rtp_start=self.rtp_start,
+            rtp_end=self.rtp_end,
+        )
+
+    def with_ports(self, ports: InstancePorts) -> InstanceState:
+        """A copy listening on ``ports``."""
+        return self.model_copy(
+            update={
+                "ari_port": ports.ari,
+                "ami_port": ports.ami,
+                "sip_port": ports.sip,
+                "rtp_start": ports.rtp_start,
+                "rtp_end": ports.rtp_end,
+            }
+        )
+
+
+def new_state(
+    name: str, settings: Settings, *, ports: InstancePorts | None, rootfs: Path | None
+) -> InstanceState:
+    """Fresh state with random credentials; ports from the settings unless given."""
+    ports = ports or InstancePorts(
+        ari=settings.ari_port,
+        ami=settings.ami_port,
+        sip=settings.sip_port,
+        rtp_start=10000,
+        rtp_end=10999,
+    )
+    blank = InstanceState(
+        name=name,
+        rootfs=rootfs or settings.rootfs_cache,
+        ari_port=0,
+        ami_port=0,
+        sip_port=0,
+        rtp_start=0,
+        rtp_end=0,
+        ari_user=settings.ari_user,
+        ari_password=new_secret(),
+        ami_user=settings.ami_user,
+        ami_secret=new_secret(),
+        ari_app=settings.ari_app,
+    )
+    return blank.with_ports(ports)
 
 
 def load_state(base_dir: Path) -> InstanceState | None:

@@ -1,0 +1,102 @@
+"""The host directory of one instance: what lives where, and getting it ready.
+
+``<base_dir>`` holds ``instance.json`` and ``console.log`` (root only) plus
+the directories Asterisk (uid 101) writes, each bind-mounted into the rootfs:
+``etc`` -> ``/etc/asterisk``, ``spool`` -> ``/var/spool/asterisk``, ``log`` ->
+``/var/log/asterisk``, ``run`` -> ``/run/asterisk``; ``db`` (astdb) and
+``cache`` are reached through ``/srv/switchboard``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from switchboard.asterisk.render import render_config
+from switchboard.asterisk.rootfs import ASTERISK_UID
+
+_OWNED_BY_ASTERISK = ("etc", "spool", "log", "run", "db", "cache")
+_SUBDIRS = (*_OWNED_BY_ASTERISK, "spool/recording", "spool/tmp", "log/cdr-csv")
+
+
+@dataclass(frozen=True)
+class InstanceLayout:
+    """Paths of one instance as the host sees them."""
+
+    base_dir: Path
+
+    @property
+    def etc_dir(self) -> Path:
+        """Rendered configuration; ``pjsip_switchboard.conf`` lives here."""
+        return self.base_dir / "etc"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Asterisk's spool; ARI recordings land in ``spool_dir / "recording"``."""
+        return self.base_dir / "spool"
+
+    @property
+    def recording_dir(self) -> Path:
+        """Where ARI stored recordings appear."""
+        return self.spool_dir / "recording"
+
+    @property
+    def log_dir(self) -> Path:
+        """Asterisk's log directory, with ``messages.log``."""
+        return self.base_dir / "log"
+
+    @property
+    def messages_log_path(self) -> Path:
+        """Asterisk's notices, warnings and errors."""
+        return self.log_dir / "messages.log"
+
+    @property
+    def cdr_csv_path(self) -> Path:
+        """``cdr_csv``'s Master.csv (GMT times, unique id and user field columns)."""
+        return self.log_dir / "cdr-csv" / "Master.csv"
+
+    @property
+    def console_log_path(self) -> Path:
+        """Asterisk's stdout and stderr."""
+        return self.base_dir / "console.log"
+
+    @property
+    def ctl_socket(self) -> Path:
+        """Asterisk's control socket (exists once it accepts ``asterisk -r``)."""
+        return self.base_dir / "run" / "asterisk.ctl"
+
+    def prepare(self, template_dir: Path, context: Mapping[str, object]) -> None:
+        """Create the directories, render the configuration, hand them to uid 101."""
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.base_dir, 0o755)  # uid 101 must traverse it inside the chroot
+        for sub in _SUBDIRS:
+            (self.base_dir / sub).mkdir(parents=True, exist_ok=True)
+        render_config(template_dir, self.etc_dir, context)
+        for sub in _OWNED_BY_ASTERISK:
+            _chown_tree(self.base_dir / sub, ASTERISK_UID)
+
+    def messages_size(self) -> int:
+        """Current size of ``messages.log`` (to read only what a start adds)."""
+        path = self.messages_log_path
+        return path.stat().st_size if path.exists() else 0
+
+    def failure_detail(self, log_offset: int) -> str:
+        """The last warnings and errors since ``log_offset``, for a one-line error."""
+        lines: list[str] = []
+        if self.messages_log_path.exists():
+            with self.messages_log_path.open("rb") as fh:
+                fh.seek(log_offset)
+                text = fh.read().decode(errors="replace")
+            lines = [ln for ln in text.splitlines() if "ERROR" in ln or "WARNING" in ln]
+        if self.console_log_path.exists():
+            lines += self.console_log_path.read_text(errors="replace").splitlines()[-5:]
+        return " | ".join(lines[-5:]) or f"see {self.console_log_path}"
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    os.chown(root, uid, uid)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for entry in (*dirnames, *filenames):
+            os.chown(os.path.join(dirpath, entry), uid, uid, follow_symlinks=False)
