@@ -248,8 +248,20 @@ class ConnectionSupervisor:
         Raises:
             TimeoutError: not connected within ``timeout``.
         """
+        return await self.wait_status(
+            lambda status: status.state is not ConnectionState.CONNECTING, timeout
+        )
+
+    async def wait_status(
+        self, predicate: Callable[[ConnectionStatus], bool], timeout: float | None = None
+    ) -> ConnectionStatus:
+        """Wait until ``predicate(status)`` holds; returns that status.
+
+        Raises:
+            TimeoutError: it did not hold within ``timeout``.
+        """
         async with asyncio.timeout(timeout):
-            while self._status.state is ConnectionState.CONNECTING:
+            while not predicate(self._status):
                 self._changed.clear()
                 await self._changed.wait()
         return self._status

@@ -193,6 +193,16 @@ class AmiClient(AmiOperations):
         if status.state is not ConnectionState.CONNECTED:
             raise self._not_connected_error(status)
 
+    async def wait_status(
+        self, predicate: Callable[[ConnectionStatus], bool], timeout: float | None = None
+    ) -> ConnectionStatus:
+        """Wait until ``predicate(status)`` holds (e.g. "no longer connected").
+
+        Raises:
+            TimeoutError: it did not hold within ``timeout``.
+        """
+        return await self._supervisor.wait_status(predicate, timeout)
+
     async def close(self) -> None:
         """Stop reconnecting, close the connection, fail pending actions."""
         await self._supervisor.close()

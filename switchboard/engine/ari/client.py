@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 EventCallback = Callable[[dict[str, Any]], None]
 ConnectedCallback = Callable[[], Awaitable[None]]
 
-# websockets closes with 1011 when a keepalive ping goes unanswered.
+# websockets sends a close frame with 1011 when a keepalive ping goes unanswered.
 _KEEPALIVE_CLOSE_CODE = 1011
 
 
@@ -187,6 +187,16 @@ class AriClient(AriOperations):
         if status.state is not ConnectionState.CONNECTED:
             raise AriNotConnected(f"ARI {status.state}: {status.last_error}", reason=status.reason)
 
+    async def wait_status(
+        self, predicate: Callable[[ConnectionStatus], bool], timeout: float | None = None
+    ) -> ConnectionStatus:
+        """Wait until ``predicate(status)`` holds (e.g. "no longer connected").
+
+        Raises:
+            TimeoutError: it did not hold within ``timeout``.
+        """
+        return await self._supervisor.wait_status(predicate, timeout)
+
     async def close(self) -> None:
         """Stop reconnecting, close the websocket, fail pending requests."""
         await self._supervisor.close()
@@ -278,7 +288,8 @@ class AriClient(AriOperations):
             self._ws = None
             self._fail_pending()
             await ws.close()
-        if ws.close_code == _KEEPALIVE_CLOSE_CODE:
+        sent = ws.protocol.close_sent
+        if sent is not None and sent.code == _KEEPALIVE_CLOSE_CODE:
             raise ConnectionLost("dead_connection", "ARI websocket stopped answering pings")
         raise ConnectionLost(
             "lost", f"ARI websocket closed (code {ws.close_code}, {ws.close_reason!r})"

@@ -1,0 +1,241 @@
+"""The ARI client against a real Asterisk: REST over the events websocket, events, reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from switchboard.asterisk import AsteriskInstance
+from switchboard.engine.ari.client import AriClient
+from switchboard.engine.ari.exceptions import AriNotConnected, AriNotFound
+from switchboard.engine.connection import ConnectionState
+
+pytestmark = pytest.mark.asterisk
+
+StartAsterisk = Callable[[str], AsteriskInstance]
+
+
+class Recorder:
+    """Collects events and counts (re)connects, with waits on conditions."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.connects = 0
+        self._changed = asyncio.Event()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        self._changed.set()
+
+    async def on_connected(self) -> None:
+        self.connects += 1
+        self._changed.set()
+
+    async def until(self, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self._changed.clear()
+                await self._changed.wait()
+
+    def of(self, kind: str, channel_id: str) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self.events
+            if e.get("type") == kind and e.get("channel", {}).get("id") == channel_id
+        ]
+
+
+@asynccontextmanager
+async def ari_client(
+    instance: AsteriskInstance, recorder: Recorder, **options: Any
+) -> AsyncIterator[AriClient]:
+    client = AriClient(
+        host=instance.host,
+        port=instance.ari_port,
+        username=instance.ari_user,
+        password=options.pop("password", instance.ari_password),
+        app=options.pop("app", f"t-{uuid.uuid4().hex[:8]}"),
+        on_event=recorder.on_event,
+        on_connected=recorder.on_connected,
+        reconnect_max_seconds=1.0,
+        **options,
+    )
+    client.start()
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def new_id() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+async def test_connects_and_lists_channels(clean_asterisk: AsteriskInstance) -> None:
+    recorder = Recorder()
+    async with ari_client(clean_asterisk, recorder) as ari:
+        await ari.wait_connected(10)
+        assert ari.status.state is ConnectionState.CONNECTED
+        assert ari.status.connected_since is not None
+        assert await ari.list_channels() == []
+        application = await ari.get_application()
+        assert application["name"] == ari.app
+        await recorder.until(lambda: recorder.connects == 1)
+
+
+async def test_originated_local_channel_reports_stasis_start_and_destroyed(
+    clean_asterisk: AsteriskInstance,
+) -> None:
+    recorder = Recorder()
+    channel_id = new_id()
+    async with ari_client(clean_asterisk, recorder) as ari:
+        await ari.wait_connected(10)
+        channel = await ari.originate(
+            "Local/answer@sb-test",
+            channel_id=channel_id,
+            app_args="outbound,42",
+            caller_id='"Test" <5551000>',
+            variables={"SB_WAIT": "1"},
+        )
+        assert channel["id"] == channel_id
+        await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
+        started = recorder.of("StasisStart", channel_id)
+        assert len(started) == 1
+        assert started[0]["args"] == ["outbound", "42"]
+        assert started[0]["channel"]["caller"]["number"] == "5551000"
+
+
+async def test_missing_channel_is_a_404_request_error(clean_asterisk: AsteriskInstance) -> None:
+    recorder = Recorder()
+    async with ari_client(clean_asterisk, recorder) as ari:
+        await ari.wait_connected(10)
+        with pytest.raises(AriNotFound) as caught:
+            await ari.hangup(new_id())
+        assert caught.value.status == 404
+        assert caught.value.message == "Channel not found"
+        assert caught.value.error_id == "asterisk-ari-not-found"
+
+
+async def test_channel_variables_round_trip_over_the_websocket(
+    clean_asterisk: AsteriskInstance,
+) -> None:
+    recorder = Recorder()
+    channel_id = new_id()
+    async with ari_client(clean_asterisk, recorder) as ari:
+        await ari.wait_connected(10)
+        await ari.originate(
+            "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
+        )
+        await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
+        await ari.set_variable(channel_id, "SB_NOTE", "hello world")
+        assert await ari.get_variable(channel_id, "SB_NOTE") == "hello world"
+        await ari.hangup(channel_id)
+        await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
+
+
+async def test_request_while_not_connected_fails_fast_and_is_not_queued(
+    clean_asterisk: AsteriskInstance,
+) -> None:
+    recorder = Recorder()
+    async with ari_client(clean_asterisk, recorder) as ari:
+        with pytest.raises(AriNotConnected) as caught:
+            await ari.list_channels()  # not started talking yet: nothing is queued
+        assert caught.value.details["sent"] is False
+        assert caught.value.error_id == "asterisk-ari-not-initialized"
+
+
+async def test_wrong_password_is_auth_failed_without_a_retry_storm(
+    clean_asterisk: AsteriskInstance,
+) -> None:
+    recorder = Recorder()
+    async with ari_client(clean_asterisk, recorder, password="wrong") as ari:
+        with pytest.raises(AriNotConnected) as caught:
+            await ari.wait_connected(20)
+        assert caught.value.details["reason"] == "auth_failed"
+        status = ari.status
+        assert status.state is ConnectionState.FAILED
+        assert status.reason == "auth_failed"
+        assert "401" in (status.last_error or "")
+        await asyncio.sleep(1.5)  # longer than the back-off cap: it must stay given up
+        assert ari.status == status
+        assert recorder.connects == 0
+
+
+async def test_reconnects_by_itself_after_asterisk_restarts(
+    asterisk_factory: StartAsterisk,
+) -> None:
+    instance = asterisk_factory("ari-restart")
+    recorder = Recorder()
+    async with ari_client(instance, recorder) as ari:
+        await ari.wait_connected(10)
+        await recorder.until(lambda: recorder.connects == 1)
+        await asyncio.to_thread(instance.restart)
+        await recorder.until(lambda: recorder.connects == 2, timeout=60)
+        await ari.wait_connected(10)
+        assert (await ari.get_application())["name"] == ari.app
+
+
+async def test_dead_connection_is_detected_by_ping_and_replaced(
+    asterisk_factory: StartAsterisk,
+) -> None:
+    instance = asterisk_factory("ari-dead")
+    recorder = Recorder()
+    async with ari_client(instance, recorder, ping_interval=0.5, ping_timeout=1.0) as ari:
+        await ari.wait_connected(10)
+        pid = instance.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await ari.wait_status(lambda status: not status.connected, timeout=20)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert ari.status.reason == "dead_connection"
+        await recorder.until(lambda: recorder.connects == 2, timeout=60)
+        assert await ari.list_channels() == []
+
+
+async def test_originate_in_flight_across_a_reconnect_makes_exactly_one_call(
+    asterisk_factory: StartAsterisk,
+) -> None:
+    instance = asterisk_factory("ari-originate")
+    recorder = Recorder()
+    channel_id = new_id()
+    async with ari_client(
+        instance, recorder, ping_interval=0.5, ping_timeout=1.0, request_timeout=30.0
+    ) as ari:
+        await ari.wait_connected(10)
+        pid = instance.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # the request goes out, the answer cannot come back
+        try:
+            originate = asyncio.create_task(
+                ari.originate(
+                    "Local/answer@sb-test",
+                    channel_id=channel_id,
+                    variables={"SB_WAIT": "30"},
+                    reconnect_wait=60,
+                )
+            )
+            await ari.wait_status(lambda status: not status.connected, timeout=20)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        channel = await asyncio.wait_for(originate, timeout=90)
+        assert channel["id"] == channel_id
+        assert recorder.connects == 2
+        names = [c["name"] for c in await ari.list_channels()]
+        first_halves = [
+            n for n in names if n.startswith("Local/answer@sb-test") and n.endswith(";1")
+        ]
+        assert len(first_halves) == 1
+        # The engine retrying the same originate gets the same call, not a second one.
+        again = await ari.originate("Local/answer@sb-test", channel_id=channel_id)
+        assert again["id"] == channel_id
+        assert len([c for c in await ari.list_channels() if c["name"].endswith(";1")]) == 1
+        await ari.hangup(channel_id)
