@@ -112,6 +112,12 @@ def generate_api_key() -> NewApiKey:
     return NewApiKey(key=key, prefix=key[:10], key_hash=hash_api_key(key))
 
 
+def _jwt_key(secret: str) -> bytes:
+    # A 32-byte key derived from the settings' secret: long enough for HS256 whatever
+    # the secret's length, and distinct from any other use of the same secret.
+    return hmac.new(secret.encode(), b"switchboard-jwt-v1", hashlib.sha256).digest()
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     """The claims Switchboard puts in its JWTs."""
@@ -157,7 +163,7 @@ def issue_token(
         "exp": int((issued + lifetime).timestamp()),
         "jti": secrets.token_hex(8),
     }
-    return jwt.encode(payload, secret, algorithm=_JWT_ALGORITHM)
+    return jwt.encode(payload, _jwt_key(secret), algorithm=_JWT_ALGORITHM)
 
 
 def decode_token(secret: str, token: str, *, expected_type: TokenType) -> TokenClaims | None:
@@ -165,7 +171,7 @@ def decode_token(secret: str, token: str, *, expected_type: TokenType) -> TokenC
     try:
         payload = jwt.decode(
             token,
-            secret,
+            _jwt_key(secret),
             algorithms=[_JWT_ALGORITHM],
             options={"require": ["exp", "iat", "sub"]},
         )
