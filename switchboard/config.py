@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     jwt_refresh_days: int = 14
     # Check provider signatures on /api/voice/* webhooks.
     webhook_validation: bool = True
+    # Carrier REST APIs asked when a number is connected (add-phone, trunks):
+    # base URL per integration (twilio, telnyx, plivo); missing ones use the carrier's.
+    carrier_api_urls: dict[str, str] = Field(default_factory=dict)
+    carrier_api_timeout: float = 5.0
 
     # Transcription
     whisper_model: str = "tiny.en"

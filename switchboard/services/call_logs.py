@@ -107,7 +107,7 @@ async def list_after(
     rows = (await session.execute(stmt)).scalars().all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return KeysetPage(items=rows, next_cursor=_encode_cursor(rows[-1]) if more else None)
+    return KeysetPage(items=rows, next_cursor=cursor_after(rows[-1]) if more else None)
 
 
 async def get_call_log(session: AsyncSession, tenant_id: str, call_id: str) -> CallLog:
@@ -258,7 +258,8 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _encode_cursor(row: CallLog) -> str:
+def cursor_after(row: CallLog) -> str:
+    """The cursor that continues a newest-first list after ``row``."""
     raw = json.dumps([row.started_at.isoformat(), row.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

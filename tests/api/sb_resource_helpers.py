@@ -82,3 +82,29 @@ async def voicemail(
     s.add(row)
     await s.commit()
     return row
+
+
+async def stock(sessionmaker, t: Tenant, *numbers: str, name: str = "lab-stock") -> str:
+    """Give tenant ``t`` a lab trunk with these DIDs; returns the trunk id."""
+    async with sessionmaker() as s:
+        row = await trunk_with(s, t, *numbers, name=name)
+        return row.id
+
+
+async def provisioned(sessionmaker, t: Tenant, e164: str, name: str | None = None) -> str:
+    """Stock and provision one number for ``t``; returns the number id."""
+    from switchboard.services import numbers
+
+    async with sessionmaker() as s:
+        await trunk_with(s, t, e164, name=name or f"lab-{e164[-6:]}")
+        n = await numbers.provision_number(s, t.id, e164)
+        await s.commit()
+        return n.id
+
+
+def assert_dashboard_error(response, status: int) -> str:
+    """Assert the seed-000 error body ``{"error": message}``; returns the message."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"], body
+    return str(body["error"])

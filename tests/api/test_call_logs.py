@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import sb_resource_helpers as h
+from conftest import assert_v1_error
 
 from switchboard.models import utcnow
 from switchboard.services import call_logs
@@ -105,3 +106,71 @@ async def test_get_by_id_or_sid_and_foreign_is_not_found(sessionmaker):
         assert (await call_logs.get_call_log(s, t.id, row.call_sid)).id == row.id
         with pytest.raises(NotFound):
             await call_logs.get_call_log(s, other.id, row.id)
+
+
+# ---------------------------------------------------------------- /api/v1/calls/logs
+
+
+async def test_search_logs_pages_cursor_and_filters(client, world, sessionmaker):
+    async with sessionmaker() as s:
+        rows = [await h.call_log(s, world.tenant, minutes_ago=m, has_recording=m == 0)
+                for m in range(5)]
+        await h.call_log(s, world.other, minutes_ago=1)
+    reader = world.headers("read-only")
+    r = await client.get("/api/v1/calls/logs?page=1&limit=2", headers=reader)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 5 and body["page"] == 1 and body["limit"] == 2
+    assert [x["id"] for x in body["items"]] == [rows[0].id, rows[1].id]
+    first = body["items"][0]
+    assert first["recording_playback_url"] == f"/api/voice/recording?callLogId={rows[0].id}"
+    assert body["items"][1]["recording_playback_url"] is None
+
+    r = await client.get("/api/v1/calls/logs", headers=reader,
+                         params={"limit": 2, "cursor": body["next_cursor"]})
+    keyed = r.json()
+    assert keyed["total"] is None and [x["id"] for x in keyed["items"]] == [rows[2].id, rows[3].id]
+    r = await client.get("/api/v1/calls/logs", headers=reader,
+                         params={"limit": 2, "cursor": keyed["next_cursor"]})
+    assert [x["id"] for x in r.json()["items"]] == [rows[4].id]
+    assert r.json()["next_cursor"] is None
+
+    r = await client.get("/api/v1/calls/logs", headers=reader, params={
+        "direction": "inbound", "disposition": "MISSED", "from": "+15550001111",
+        "to": "+15550002222", "has_recording": "true",
+        "date_start": "2000-01-01T00:00:00Z", "date_end": "2999-01-01T00:00:00Z"})
+    assert [x["id"] for x in r.json()["items"]] == [rows[0].id]
+
+    r = await client.get(f"/api/v1/calls/logs/{rows[0].call_sid}", headers=reader)
+    assert r.status_code == 200 and r.json()["id"] == rows[0].id
+
+
+async def test_csv_export_over_http(client, world, sessionmaker):
+    async with sessionmaker() as s:
+        for m in range(3):
+            await h.call_log(s, world.tenant, minutes_ago=m)
+    r = await client.get("/api/v1/calls/logs/export.csv", headers=world.headers("read-only"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 3 and rows[0]["direction"] == "INBOUND"
+
+
+async def test_log_errors(client, world, sessionmaker):
+    async with sessionmaker() as s:
+        row = await h.call_log(s, world.tenant)
+    reader = world.headers("read-only")
+    r = await client.get("/api/v1/calls/logs?direction=sideways", headers=reader)
+    assert assert_v1_error(r, 422, "validation_error")["field"] == "direction"
+    r = await client.get("/api/v1/calls/logs?limit=0", headers=reader)
+    assert_v1_error(r, 422)
+    r = await client.get("/api/v1/calls/logs?disposition=exploded", headers=reader)
+    assert assert_v1_error(r, 400, "bad_request")["field"] == "status"
+    r = await client.get("/api/v1/calls/logs?cursor=%%%", headers=reader)
+    assert assert_v1_error(r, 400)["field"] == "cursor"
+    for path in ("/api/v1/calls/logs", "/api/v1/calls/logs/export.csv",
+                 f"/api/v1/calls/logs/{row.id}"):
+        assert_v1_error(await client.get(path), 401)
+    assert_v1_error(await client.get(f"/api/v1/calls/logs/{row.id}",
+                                     headers=world.other_headers()), 404)
+    r = await client.get("/api/v1/calls/logs", headers=world.other_headers())
+    assert r.json()["total"] == 0

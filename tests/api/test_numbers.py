@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sb_resource_helpers as h
+from conftest import assert_v1_error
 
 from switchboard.services import numbers
 from switchboard.services.exceptions import BadRequest, Conflict, NotFound, PlanLimitExceeded
@@ -132,3 +133,139 @@ async def test_release_soft_disables_and_returns_did_to_inventory(sessionmaker):
             await numbers.get_number(s, t.id, n.id)
         again = await numbers.provision_number(s, t.id, "+15125550123")
         assert again.id != n.id
+
+
+# ---------------------------------------------------------------- /api/v1/numbers
+
+DIDS = ("+15125550101", "+15125550102", "+15125550103", "+15125550104", "+18005550100")
+
+
+async def test_purchase_list_get_configure_release(client, world, sessionmaker):
+    await h.stock(sessionmaker, world.tenant, *DIDS)
+    admin = world.headers("admin")
+    r = await client.post("/api/v1/numbers/search", headers=admin,
+                          json={"country": "US", "number_type": "local", "area_code": "512",
+                                "limit": 2})
+    assert r.status_code == 200, r.text
+    assert [n["phone_number"] for n in r.json()["items"]] == ["+15125550101", "+15125550102"]
+    assert r.json()["items"][0]["friendly_name"] == "(512) 555-0101"
+
+    r = await client.post("/api/v1/numbers/purchase", headers=admin,
+                          json={"phone_number": "+15125550101", "friendly_name": "Support Line"})
+    assert r.status_code == 201, r.text
+    number = r.json()
+    assert number["phone_number"] == "+15125550101" and number["friendly_name"] == "Support Line"
+    assert number["enabled"] is True and number["voice_url"] is None
+
+    r = await client.get("/api/v1/numbers?page=1&limit=25", headers=world.headers("read-only"))
+    assert r.status_code == 200
+    assert r.json()["total"] == 1 and r.json()["page"] == 1 and r.json()["limit"] == 25
+    assert r.json()["items"][0]["id"] == number["id"]
+
+    r = await client.put(f"/api/v1/numbers/{number['id']}/config", headers=admin, json={
+        "friendly_name": "Main", "voice_url": "https://crm.example.com/voice",
+        "voice_method": "GET", "status_callback": "https://crm.example.com/status",
+        "status_callback_events": ["answered", "completed"], "record_calls": True,
+        "voicemail_max_seconds": 90})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["friendly_name"], body["voice_url"], body["voice_method"]) == (
+        "Main", "https://crm.example.com/voice", "GET")
+    assert body["status_callback_events"] == ["answered", "completed"]
+    assert body["record_calls"] is True and body["voicemail_max_seconds"] == 90
+
+    r = await client.put(f"/api/v1/numbers/{number['id']}/config", headers=admin,
+                         json={"routing": {"type": "forwarding"}})
+    assert r.json()["voice_url"] is None
+
+    r = await client.delete(f"/api/v1/numbers/{number['id']}", headers=admin)
+    assert r.status_code == 200
+    assert r.json()["enabled"] is False and r.json()["released_at"] is not None
+    assert (await client.get("/api/v1/numbers", headers=admin)).json()["total"] == 0
+    r = await client.get(f"/api/v1/numbers/{number['id']}", headers=admin)
+    assert_v1_error(r, 404, "not_found")
+
+
+@pytest.mark.parametrize("path,body,field", [
+    ("/api/v1/numbers/search", {"country": "US", "number_type": "local", "limit": 51}, "limit"),
+    ("/api/v1/numbers/search", {"country": "US", "number_type": "premium"}, "number_type"),
+    ("/api/v1/numbers/search", {"number_type": "local"}, "country"),
+    ("/api/v1/numbers/purchase", {"friendly_name": "x"}, "phone_number"),
+])
+async def test_malformed_bodies_are_422_with_the_field(client, world, path, body, field):
+    r = await client.post(path, headers=world.headers("admin"), json=body)
+    assert assert_v1_error(r, 422, "validation_error")["field"] == field
+
+
+async def test_invalid_number_and_config_values_are_400(client, world, sessionmaker):
+    number_id = await h.provisioned(sessionmaker, world.tenant, "+15125550101")
+    admin = world.headers("admin")
+    r = await client.post("/api/v1/numbers/purchase", headers=admin,
+                          json={"phone_number": "555-CALL-NOW"})
+    assert assert_v1_error(r, 400, "bad_request")["message"] == "Invalid E.164 format"
+    r = await client.put(f"/api/v1/numbers/{number_id}/config", headers=admin,
+                         json={"voice_url": "javascript:alert(1)"})
+    assert assert_v1_error(r, 400, "bad_request")["field"] == "voice_url"
+    r = await client.put(f"/api/v1/numbers/{number_id}/config", headers=admin,
+                         json={"voicemail_max_seconds": 1})
+    assert_v1_error(r, 422, "validation_error")
+
+
+async def test_purchasing_past_the_plan_limit_is_403(client, world, sessionmaker):
+    await h.stock(sessionmaker, world.tenant, *DIDS)  # acme's plan allows 3 numbers
+    for e164 in DIDS[:3]:
+        r = await client.post("/api/v1/numbers/purchase", headers=world.headers("admin"),
+                              json={"phone_number": e164})
+        assert r.status_code == 201, r.text
+    r = await client.post("/api/v1/numbers/purchase", headers=world.headers("admin"),
+                          json={"phone_number": DIDS[3]})
+    details = assert_v1_error(r, 403, "plan_limit_exceeded")
+    assert details["limit"] == 3 and "3 phone numbers" in details["message"]
+
+
+async def test_taken_and_unknown_numbers(client, world, sessionmaker):
+    await h.provisioned(sessionmaker, world.tenant, "+15125550101")
+    r = await client.post("/api/v1/numbers/purchase", headers=world.headers("admin"),
+                          json={"phone_number": "+15125550101"})
+    assert_v1_error(r, 409, "conflict")
+    r = await client.post("/api/v1/numbers/purchase", headers=world.headers("admin"),
+                          json={"phone_number": "+15125559999"})
+    assert_v1_error(r, 404, "not_found")
+
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/api/v1/numbers"), ("POST", "/api/v1/numbers/search"),
+    ("POST", "/api/v1/numbers/purchase"), ("GET", "/api/v1/numbers/x"),
+    ("PUT", "/api/v1/numbers/x/config"), ("DELETE", "/api/v1/numbers/x"),
+])
+async def test_every_numbers_route_needs_credentials(client, world, method, path):
+    r = await client.request(method, path, json={})
+    assert_v1_error(r, 401, "unauthorized")
+    r = await client.request(method, path, json={}, headers={"X-API-Key": "sb_wrong"})
+    assert_v1_error(r, 401, "unauthorized")
+
+
+@pytest.mark.parametrize("role", ["agent", "read-only"])
+async def test_only_admins_change_numbers(client, world, sessionmaker, role):
+    number_id = await h.provisioned(sessionmaker, world.tenant, "+15125550101")
+    headers = world.headers(role)
+    for method, path, body in [
+        ("POST", "/api/v1/numbers/purchase", {"phone_number": "+15125550102"}),
+        ("PUT", f"/api/v1/numbers/{number_id}/config", {"record_calls": True}),
+        ("DELETE", f"/api/v1/numbers/{number_id}", None),
+    ]:
+        r = await client.request(method, path, json=body, headers=headers)
+        assert_v1_error(r, 403, "forbidden")
+
+
+async def test_another_tenants_number_is_404(client, world, sessionmaker):
+    number_id = await h.provisioned(sessionmaker, world.tenant, "+15125550101")
+    other = world.other_headers()
+    assert_v1_error(await client.get(f"/api/v1/numbers/{number_id}", headers=other), 404)
+    r = await client.put(f"/api/v1/numbers/{number_id}/config", headers=other,
+                         json={"record_calls": True})
+    assert_v1_error(r, 404)
+    assert_v1_error(await client.delete(f"/api/v1/numbers/{number_id}", headers=other), 404)
+    r = await client.post("/api/v1/numbers/search", headers=other,
+                          json={"country": "US", "number_type": "local"})
+    assert r.json()["items"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sb_resource_helpers as h
+from conftest import assert_v1_error
 
 from switchboard.services import numbers, rules
 from switchboard.services.exceptions import BadRequest, NotFound
@@ -137,3 +138,86 @@ async def test_yaml_import_is_all_or_nothing(sessionmaker):
             await rules.import_yaml(s, t.id, n.id, "rules: 5")
         await s.rollback()
         assert [r.targets for r in await rules.list_rules(s, t.id, n.id)] == [["+15550009999"]]
+
+
+# ---------------------------------------------------------------- /api/v1 rules
+
+
+async def test_rules_crud_and_yaml_over_http(client, world, sessionmaker):
+    number_id = await h.provisioned(sessionmaker, world.tenant, "+15125550101")
+    async with sessionmaker() as s:
+        await h.endpoint(s, world.tenant, "desk-1")
+    agent = world.headers("agent")
+    r = await client.post(f"/api/v1/numbers/{number_id}/rules", headers=agent, json=GOOD)
+    assert r.status_code == 201, r.text
+    rule = r.json()
+    assert rule["number_id"] == number_id and rule["strategy"] == "simultaneous"
+    assert rule["schedule"] == [{"days": ["mon", "fri"], "start": "09:00", "end": "17:30"}]
+
+    r = await client.patch(f"/api/v1/rules/{rule['id']}", headers=agent,
+                           json={"ring_timeout": 45, "schedule": None})
+    assert r.status_code == 200, r.text
+    assert r.json()["ring_timeout"] == 45 and r.json()["schedule"] is None
+
+    reader = world.headers("read-only")
+    r = await client.get(f"/api/v1/numbers/{number_id}/rules", headers=reader)
+    assert [x["id"] for x in r.json()["items"]] == [rule["id"]]
+    r = await client.get(f"/api/v1/rules?number_id={number_id}", headers=reader)
+    assert len(r.json()["items"]) == 1
+    assert (await client.get(f"/api/v1/rules/{rule['id']}", headers=reader)).status_code == 200
+
+    r = await client.get(f"/api/v1/numbers/{number_id}/rules.yaml", headers=reader)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/yaml")
+    text = r.text.replace("ring_timeout: 45", "ring_timeout: 30")
+    r = await client.put(f"/api/v1/numbers/{number_id}/rules.yaml", headers={
+        **agent, "Content-Type": "application/yaml"}, content=text)
+    assert r.status_code == 200, r.text
+    assert [x["ring_timeout"] for x in r.json()["items"]] == [30]
+    new_id = r.json()["items"][0]["id"]
+
+    r = await client.delete(f"/api/v1/rules/{new_id}", headers=agent)
+    assert r.status_code == 204
+    assert (await client.get("/api/v1/rules", headers=reader)).json()["items"] == []
+
+
+async def test_rule_validation_errors(client, world, sessionmaker):
+    number_id = await h.provisioned(sessionmaker, world.tenant, "+15125550101")
+    agent = world.headers("agent")
+    path = f"/api/v1/numbers/{number_id}/rules"
+    r = await client.post(path, headers=agent, json={"targets": ["+15551234567"] * 11})
+    assert assert_v1_error(r, 422, "validation_error")["field"] == "targets"
+    r = await client.post(path, headers=agent, json={"targets": ["+1555"], "ring_timeout": 3})
+    assert_v1_error(r, 422)
+    r = await client.post(path, headers=agent, json={"targets": ["endpoint:ghost"]})
+    assert assert_v1_error(r, 400, "bad_request")["field"] == "targets"
+    r = await client.post(path, headers=agent, json={
+        "targets": ["+15551234567"],
+        "schedule": [{"days": ["mon"], "start": "18:00", "end": "08:00"}]})
+    assert assert_v1_error(r, 400, "bad_request")["field"] == "schedule"
+    r = await client.put(f"{path}.yaml", headers={**agent, "Content-Type": "application/yaml"},
+                         content="rules:\n  - targets: [nope]\n")
+    assert assert_v1_error(r, 400, "bad_request")["field"] == "rules[0].targets"
+
+
+async def test_rule_auth_roles_and_foreign_ids(client, world, sessionmaker):
+    number_id = await h.provisioned(sessionmaker, world.tenant, "+15125550101")
+    async with sessionmaker() as s:
+        rule = await rules.create_rule(s, world.tenant.id, number_id,
+                                       {"targets": ["+15550001234"]})
+        await s.commit()
+    path = f"/api/v1/numbers/{number_id}/rules"
+    assert_v1_error(await client.get(path), 401)
+    assert_v1_error(await client.delete(f"/api/v1/rules/{rule.id}"), 401)
+    reader = world.headers("read-only")
+    r = await client.post(path, headers=reader, json={"targets": ["+15551234567"]})
+    assert_v1_error(r, 403, "forbidden")
+    assert_v1_error(await client.delete(f"/api/v1/rules/{rule.id}", headers=reader), 403)
+    other = world.other_headers()
+    assert_v1_error(await client.get(f"/api/v1/rules/{rule.id}", headers=other), 404)
+    r = await client.patch(f"/api/v1/rules/{rule.id}", headers=other, json={"enabled": False})
+    assert_v1_error(r, 404)
+    assert_v1_error(await client.delete(f"/api/v1/rules/{rule.id}", headers=other), 404)
+    r = await client.post(path, headers=other, json={"targets": ["+15551234567"]})
+    assert_v1_error(r, 404)
+    assert_v1_error(await client.get(f"{path}.yaml", headers=other), 404)
+    assert (await client.get("/api/v1/rules", headers=other)).json()["items"] == []

@@ -8,7 +8,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from switchboard.api.routes import api_keys, auth, health, tenants, users
+from switchboard.api.routes import (
+    api_keys,
+    auth,
+    call_logs,
+    compat_call_logs,
+    compat_forwarding,
+    compat_numbers,
+    compat_voicecalls,
+    compat_voicemails,
+    health,
+    numbers,
+    rules,
+    tenants,
+    trunks,
+    users,
+    voicemails,
+)
 
 ALL_ROUTERS: list[APIRouter] = [
     health.router,
@@ -16,6 +32,16 @@ ALL_ROUTERS: list[APIRouter] = [
     tenants.router,
     users.router,
     api_keys.router,
+    call_logs.router,  # before any /api/v1/calls/{call_id} router
+    numbers.router,
+    rules.router,
+    trunks.router,
+    voicemails.router,
+    compat_numbers.router,
+    compat_forwarding.router,
+    compat_call_logs.router,
+    compat_voicemails.router,
+    compat_voicecalls.router,
 ]
 
 
