@@ -1,4 +1,4 @@
-"""``switchboard asterisk up|down|status|env|cli``: a local Asterisk for development.
+"""``switchboard asterisk rootfs|up|down|status|env|cli``: a local Asterisk for development.
 
 Errors are one line on stderr and exit code 1, never a traceback.
 ``status`` exits 3 when the instance is not running (as ``systemctl`` does).
@@ -16,6 +16,7 @@ import typer
 from switchboard.asterisk.exceptions import AsteriskHarnessError
 from switchboard.asterisk.instance import AsteriskInstance
 from switchboard.asterisk.ports import InstancePorts
+from switchboard.asterisk.process import require_root
 from switchboard.asterisk.rootfs import ensure_rootfs
 from switchboard.config import Settings
 
@@ -34,8 +35,9 @@ def _err(line: str) -> None:
 
 
 def _guard(action: Callable[[], T]) -> T:
-    """Run ``action``; turn harness errors into one line on stderr and exit 1."""
+    """Run ``action`` as root; turn harness errors into one line on stderr and exit 1."""
     try:
+        require_root("switchboard asterisk")
         return action()
     except AsteriskHarnessError as exc:
         _err(f"error: {exc.message}")
@@ -43,6 +45,19 @@ def _guard(action: Callable[[], T]) -> T:
     except (OSError, ValueError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
+
+
+@app.command()
+def rootfs(
+    path: Annotated[Path | None, typer.Option(help="Where (default: Settings.rootfs_cache).")] = None,
+    mirror: Annotated[str | None, typer.Option(help="Debian mirror (default: apt's).")] = None,
+) -> None:
+    """Build the Debian sid rootfs with Asterisk if it is not there yet."""
+    settings = Settings()
+    target = path or settings.rootfs_cache
+    chosen = mirror or settings.debian_mirror or None
+    built = _guard(lambda: ensure_rootfs(target, chosen, _err))
+    typer.echo(f"Asterisk rootfs ready at {built}")
 
 
 @app.command()

@@ -81,3 +81,9 @@ class CliCommandError(AsteriskHarnessError):
     """``asterisk -rx`` failed."""
 
     error_id = "asterisk-cli-failed"
+
+
+class ResetError(AsteriskHarnessError):
+    """Channels or bridges survived a reset."""
+
+    error_id = "asterisk-reset-failed"

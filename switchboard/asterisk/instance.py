@@ -31,6 +31,7 @@ from switchboard.asterisk.layout import InstanceLayout
 from switchboard.asterisk.ports import InstancePorts, busy_ports
 from switchboard.asterisk.readiness import ami_login_ok, ari_ok, wait_until_ready
 from switchboard.asterisk.render import write_atomically
+from switchboard.asterisk.reset import destroy_all_bridges, hangup_all_channels
 from switchboard.asterisk.rootfs import ASTERISK_UID, prepare_rootfs, rootfs_ready
 from switchboard.asterisk.state import InstanceState, load_state, new_state, save_state
 from switchboard.config import Settings
@@ -391,14 +392,18 @@ class AsteriskInstance:
         """Hang up every channel and wait until none is left.
 
         Raises:
-            InstanceStartError: Channels remain after ``timeout``.
+            ResetError: Channels remain after ``timeout``.
         """
-        deadline = time.monotonic() + timeout
-        while self.channel_count() > 0:
-            if time.monotonic() > deadline:
-                raise InstanceStartError(f"channels still up after {timeout} s")
-            self.cli("channel request hangup all")
-            time.sleep(0.05)
+        hangup_all_channels(self.cli, self.channel_count, timeout)
+
+    def reset(self, timeout: float = 10.0) -> None:
+        """Hang up every channel and destroy every bridge (between tests).
+
+        Raises:
+            ResetError: Something survived ``timeout``.
+        """
+        self.hangup_all(timeout)
+        destroy_all_bridges(self.ari_url, (self.ari_user, self.ari_password), timeout)
 
     def uptime(self) -> str:
         """``core show uptime`` output."""

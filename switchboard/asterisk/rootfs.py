@@ -119,7 +119,8 @@ def ensure_rootfs(path: Path, mirror: str | None = None, progress: Progress = _s
         RootfsBuildError: The build failed (mirror unreachable, disk full, ...).
     """
     if rootfs_ready(path):
-        prepare_rootfs(path)
+        if os.geteuid() == 0:
+            prepare_rootfs(path)
         return path
     if os.geteuid() != 0:
         raise NotRootError(

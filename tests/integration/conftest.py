@@ -3,7 +3,7 @@
 ``asterisk`` starts one instance per test session (building the rootfs on
 first use, which takes about a minute), on free loopback ports in a temporary
 directory, and stops it at the end. ``clean_asterisk`` hands a test that same
-instance with no channel up; ``asterisk_factory`` starts extra instances for
+instance with no channel or bridge left; ``asterisk_factory`` starts extra instances for
 one test (several at once, restarts, stop checks). Mark tests that use them
 ``@pytest.mark.asterisk``.
 """
@@ -51,10 +51,10 @@ def asterisk(
 
 @pytest.fixture
 def clean_asterisk(asterisk: AsteriskInstance) -> AsteriskInstance:
-    """The session's Asterisk, running, with every channel hung up."""
+    """The session's Asterisk, running, with every channel hung up and every bridge gone."""
     if not asterisk.is_running():  # a test stopped it: bring it back
         asterisk.start(timeout=60)
-    asterisk.hangup_all(timeout=10)
+    asterisk.reset(timeout=10)
     return asterisk
 
 

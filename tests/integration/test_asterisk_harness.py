@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import socket
+import subprocess
+import sys
 import time
 import uuid
 import wave
@@ -11,8 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets.sync.client
 
-from switchboard.asterisk import AsteriskInstance
+from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
+from switchboard.asterisk.exceptions import InstanceStartError, RootfsBuildError
 from switchboard.asterisk.readiness import ami_login_ok
 
 pytestmark = pytest.mark.asterisk
@@ -152,3 +159,84 @@ def test_stop_leaves_no_process_and_no_mount(
     assert str(asterisk_rootfs) not in mounts
     assert str(instance.base_dir) not in mounts
     assert not (instance.base_dir / "run" / "asterisk.ctl").exists()
+
+
+def test_reset_hangs_up_channels_and_destroys_bridges(clean_asterisk: AsteriskInstance) -> None:
+    auth = (clean_asterisk.ari_user, clean_asterisk.ari_password)
+    created = httpx.post(f"{clean_asterisk.ari_url}/bridges", auth=auth, timeout=5)
+    assert created.status_code == 200
+    clean_asterisk.cli("channel originate Local/answer@sb-test application Wait 30")
+    assert wait_for(lambda: clean_asterisk.channel_count() == 2)
+    clean_asterisk.reset()
+    assert clean_asterisk.channel_count() == 0
+    assert httpx.get(f"{clean_asterisk.ari_url}/bridges", auth=auth, timeout=5).json() == []
+
+
+def test_did_call_enters_the_stasis_app_with_its_number(clean_asterisk: AsteriskInstance) -> None:
+    url = (
+        f"ws://{clean_asterisk.host}:{clean_asterisk.ari_port}/ari/events"
+        f"?app={clean_asterisk.ari_app}&api_key={clean_asterisk.ari_user}:"
+        f"{clean_asterisk.ari_password}"
+    )
+    with websockets.sync.client.connect(url, open_timeout=5) as events:
+        clean_asterisk.cli("channel originate Local/+15550001@switchboard-did application Wait 5")
+        deadline = time.monotonic() + 10
+        start = None
+        while start is None and time.monotonic() < deadline:
+            event = json.loads(events.recv(timeout=10))
+            if event["type"] == "StasisStart":
+                start = event
+    assert start is not None
+    assert start["args"][:2] == ["inbound", "+15550001"]
+    assert start["channel"]["dialplan"]["context"] == "switchboard-did"
+
+
+def test_engine_pjsip_file_is_loaded_and_kept_across_restarts(
+    asterisk_factory: StartAsterisk,
+) -> None:
+    instance = asterisk_factory("pjsip")
+    instance.write_config(
+        "pjsip_switchboard.conf",
+        "[desk-101]\ntype = endpoint\ncontext = sb-test\ndisallow = all\nallow = ulaw\n",
+    )
+    instance.reload_pjsip()
+    assert wait_for(lambda: "desk-101" in instance.cli("pjsip show endpoints"))
+    instance.restart()
+    assert "desk-101" in instance.cli("pjsip show endpoints")
+
+
+def test_a_taken_port_is_a_clear_start_error(asterisk_rootfs: Path, tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        ports = dataclasses.replace(free_ports(), ari=taken)
+        instance = AsteriskInstance.create(
+            "squat", base_dir=tmp_path / "squat", ports=ports, rootfs=asterisk_rootfs
+        )
+        with pytest.raises(InstanceStartError, match=f"tcp/{taken}"):
+            instance.start()
+    assert not instance.is_running()
+
+
+def test_cli_refuses_non_root_with_one_line() -> None:
+    script = (
+        "import os, sys\n"
+        "from switchboard.cli import app\n"
+        "os.setegid(65534); os.seteuid(65534)\n"
+        "sys.argv = ['switchboard', 'asterisk', 'up', '--name', 'never']\n"
+        "app()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: switchboard asterisk needs root (mount namespaces and chroot)"
+    ]
+
+
+def test_unreachable_mirror_is_a_typed_build_error(tmp_path: Path) -> None:
+    target = tmp_path / "rootfs"
+    with pytest.raises(RootfsBuildError, match="network or mirror failure"):
+        ensure_rootfs(target, "http://127.0.0.1:9/debian")
+    assert not target.exists()
+    assert [p.name for p in tmp_path.iterdir() if "build" in p.name] == []
