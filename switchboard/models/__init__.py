@@ -37,6 +37,7 @@ __all__ = [
     "Tenant",
     "Transcript",
     "TranscriptionJob",
+    "Trunk",
     "User",
     "Voicemail",
     "WebhookDelivery",

@@ -20,10 +20,14 @@ class DialOutcome(StrEnum):
     NO_ANSWER = "no-answer"
     FAILED = "failed"
     CANCELED = "canceled"
+    # Internal only, never sent to a webhook: no Dial has run yet in this call.
+    NOT_DIALLED = "not-dialled"
 
 
 # Outcomes after which a forwarding step "did not reach anybody".
 UNREACHED = frozenset({DialOutcome.BUSY, DialOutcome.NO_ANSWER, DialOutcome.FAILED})
+# Nobody has been reached yet: nothing dialled, or every dial failed.
+NOBODY_YET = UNREACHED | {DialOutcome.NOT_DIALLED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +42,18 @@ class DialTarget:
     value: str
     send_digits: str | None = None
     url: str | None = None
+    # Position of this target in its number's forwarding plan (1-based); the
+    # call simulator answers or refuses per slot, identically on both paths.
+    slot: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Dial:
     """Ring ``targets`` at once; the first to answer is bridged to the caller.
 
-    ``only_after`` makes the verb conditional: it runs only when the previous
-    ``Dial`` ended with one of these outcomes (and is skipped when there was
-    no previous ``Dial``... unless it is ``None``, which means always run).
+    ``only_after`` makes the verb conditional: it runs only when the outcome
+    of the last ``Dial`` that ran (``NOT_DIALLED`` before any) is in the set;
+    ``None`` means it always runs, as every verb of a voice document does.
     """
 
     targets: tuple[DialTarget, ...]
@@ -96,6 +103,7 @@ class Play:
     url: str = ""
     loop: int = 1
     digits: str | None = None
+    only_after: frozenset[DialOutcome] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,148 @@
+"""Files Asterisk wrote, turned into rows: recordings, voicemails, jobs.
+
+Asterisk writes under its spool directory (bind-mounted, so the host sees
+it); the file moves under the storage root and its rows are written in one
+transaction with the transcription job, so no recording is left untranscribed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.models import Recording, TranscriptionJob, Voicemail, utcnow
+
+log = logging.getLogger(__name__)
+
+# Asterisk's spool directory as Asterisk sees it.
+ASTERISK_SPOOL = "/var/spool/asterisk"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file moved into storage: where, how long, how big, how many channels."""
+
+    relative_path: str
+    duration: float
+    size_bytes: int
+    channels: int
+
+
+def wav_facts(path: Path) -> tuple[float, int]:
+    """Duration in seconds and channel count of a WAV file (0 for an empty one)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            frames = wav.getnframes()
+            rate = wav.getframerate() or 8000
+            return frames / rate, wav.getnchannels()
+    except (wave.Error, EOFError):
+        return 0.0, 1
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return -1
+
+
+class RecordingStore:
+    """Moves finished files into storage and records them in the database."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        spool_dir: Path | None,
+        storage_root: Path,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._spool_dir = spool_dir
+        self._storage_root = storage_root
+
+    def host_path(self, asterisk_path: str) -> Path | None:
+        """Where the host sees a file Asterisk wrote at ``asterisk_path``."""
+        if self._spool_dir is None or not asterisk_path.startswith(ASTERISK_SPOOL):
+            return None
+        return self._spool_dir / asterisk_path.removeprefix(ASTERISK_SPOOL).lstrip("/")
+
+    async def wait_for_file(self, path: Path, *, timeout: float = 5.0) -> bool:
+        """Wait until Asterisk has written ``path`` and stopped growing it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        last = -1
+        while loop.time() < deadline:
+            size = await asyncio.to_thread(_size, path)
+            if size > 44 and size == last:
+                return True
+            last = size
+            await asyncio.sleep(0.1)
+        return await asyncio.to_thread(_size, path) > 44
+
+    async def store(self, source: Path, *, tenant_id: str | None, name: str) -> StoredFile:
+        """Move ``source`` to ``<storage>/recordings/<tenant>/<YYYY>/<MM>/<name>.wav``."""
+        now = utcnow()
+        relative = Path("recordings") / (tenant_id or "unknown") / f"{now:%Y}" / f"{now:%m}"
+        relative = relative / f"{name}{source.suffix or '.wav'}"
+        target = self._storage_root / relative
+
+        def _move() -> StoredFile:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(source), target)
+            duration, channels = wav_facts(target)
+            return StoredFile(str(relative), duration, target.stat().st_size, channels)
+
+        return await asyncio.to_thread(_move)
+
+    async def save(
+        self,
+        stored: StoredFile,
+        *,
+        recording_sid: str,
+        tenant_id: str | None,
+        call_sid: str,
+        source: str,
+        voicemail: Voicemail | None = None,
+    ) -> Recording:
+        """Write the recording row, its voicemail row if any, and its job."""
+        async with self._sessionmaker() as session, session.begin():
+            recording = Recording(
+                recording_sid=recording_sid,
+                tenant_id=tenant_id,
+                call_sid=call_sid,
+                path=stored.relative_path,
+                source=source,
+                status="completed",
+                channels=stored.channels,
+                duration=stored.duration,
+                size_bytes=stored.size_bytes,
+            )
+            session.add(recording)
+            await session.flush()
+            if voicemail is not None:
+                voicemail.recording_id = recording.id
+                voicemail.duration = stored.duration
+                session.add(voicemail)
+            queue_transcription(session, recording)
+        log.info(
+            "recording stored",
+            extra={
+                "recording_sid": recording_sid,
+                "seconds": round(stored.duration, 2),
+                "voicemail": voicemail is not None,
+            },
+        )
+        return recording
+
+
+def queue_transcription(session: AsyncSession, recording: Recording) -> TranscriptionJob:
+    """Queue the transcription of ``recording`` in the caller's transaction."""
+    job = TranscriptionJob(tenant_id=recording.tenant_id, recording_id=recording.id)
+    session.add(job)
+    return job
