@@ -49,7 +49,9 @@ def _guard(action: Callable[[], T]) -> T:
 
 @app.command()
 def rootfs(
-    path: Annotated[Path | None, typer.Option(help="Where (default: Settings.rootfs_cache).")] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Where (default: Settings.rootfs_cache).")
+    ] = None,
     mirror: Annotated[str | None, typer.Option(help="Debian mirror (default: apt's).")] = None,
 ) -> None:
     """Build the Debian sid rootfs with Asterisk if it is not there yet."""

@@ -293,7 +293,7 @@ class AsteriskInstance:
         if taken:
             raise InstanceStartError(f"ports already in use: {', '.join(taken)}", ports=taken)
         self._layout.prepare(self._template_dir, self._render_context())
-        log_offset = self._layout.messages_size()
+        log_offsets = self._layout.log_offsets()
         self._child, process = proc.launch(
             self.rootfs, self._base_dir, self._layout.console_log_path
         )
@@ -311,11 +311,12 @@ class AsteriskInstance:
                 ),
                 timeout,
             )
-        except AsteriskHarnessError:
-            detail = self._layout.failure_detail(log_offset)
+        except AsteriskHarnessError as exc:
             self.stop(timeout=5.0)
+            detail = self._layout.failure_detail(log_offsets)
             raise InstanceStartError(
-                f"Asterisk instance {self.name!r} did not become ready: {detail}",
+                f"Asterisk instance {self.name!r} did not become ready: {exc.message}"
+                + (f" ({detail})" if detail else ""),
                 base_dir=str(self._base_dir),
             ) from None
 

@@ -76,23 +76,32 @@ class InstanceLayout:
         render_config(template_dir, self.etc_dir, context)
         for sub in _OWNED_BY_ASTERISK:
             _chown_tree(self.base_dir / sub, ASTERISK_UID)
+        # A killed Asterisk leaves its socket behind; a stale one would look ready.
+        self.ctl_socket.unlink(missing_ok=True)
 
-    def messages_size(self) -> int:
-        """Current size of ``messages.log`` (to read only what a start adds)."""
-        path = self.messages_log_path
-        return path.stat().st_size if path.exists() else 0
+    def log_offsets(self) -> tuple[int, int]:
+        """Current sizes of ``messages.log`` and ``console.log``, to read only what follows."""
+        return _size(self.messages_log_path), _size(self.console_log_path)
 
-    def failure_detail(self, log_offset: int) -> str:
-        """The last warnings and errors since ``log_offset``, for a one-line error."""
+    def failure_detail(self, offsets: tuple[int, int]) -> str:
+        """Warnings and errors logged since ``offsets``, joined for a one-line error."""
         lines: list[str] = []
-        if self.messages_log_path.exists():
-            with self.messages_log_path.open("rb") as fh:
-                fh.seek(log_offset)
-                text = fh.read().decode(errors="replace")
-            lines = [ln for ln in text.splitlines() if "ERROR" in ln or "WARNING" in ln]
-        if self.console_log_path.exists():
-            lines += self.console_log_path.read_text(errors="replace").splitlines()[-5:]
-        return " | ".join(lines[-5:]) or f"see {self.console_log_path}"
+        for path, offset in zip(
+            (self.messages_log_path, self.console_log_path), offsets, strict=True
+        ):
+            if path.exists():
+                with path.open("rb") as fh:
+                    fh.seek(offset)
+                    text = fh.read().decode(errors="replace")
+                lines += [
+                    ln for ln in text.splitlines() if "ERROR" in ln or "already running" in ln
+                ]
+        unique = list(dict.fromkeys(lines))
+        return " | ".join(unique[-4:])
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
 
 
 def _chown_tree(root: Path, uid: int) -> None:

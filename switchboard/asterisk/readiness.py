@@ -8,6 +8,7 @@ event loop.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import socket
 import subprocess
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import IO
 
 from switchboard.asterisk import process as proc
-from switchboard.asterisk.exceptions import InstanceStartError
+from switchboard.asterisk.exceptions import CliCommandError, InstanceStartError
+
+_AFTER_BOOT_GRACE = 10.0
 
 
 def ami_login_ok(host: str, port: int, user: str, secret: str, timeout: float = 2.0) -> bool:
@@ -78,18 +81,25 @@ def wait_until_ready(
         InstanceStartError: The process exited or ``timeout`` passed.
     """
     deadline = time.monotonic() + timeout
-    booted = False
+    booted_at: float | None = None
     while time.monotonic() < deadline:
         if child is not None and child.poll() is not None:
             raise InstanceStartError(f"Asterisk exited with code {child.returncode}")
         if child is None and not proc.is_alive(process):
             raise InstanceStartError("Asterisk exited")
-        if not booted and ctl_socket.exists() and proc.is_asterisk(process):
+        if booted_at is None and ctl_socket.exists() and proc.is_asterisk(process):
             remaining = max(1.0, deadline - time.monotonic())
-            proc.run_cli(process, "core waitfullybooted", timeout=remaining)
-            booted = True
-        if booted and probe():
-            return
+            with contextlib.suppress(CliCommandError):  # socket not accepting yet
+                proc.run_cli(process, "core waitfullybooted", timeout=remaining)
+                booted_at = time.monotonic()
+        if booted_at is not None:
+            if probe():
+                return
+            # AMI and HTTP bind while modules load: after boot they answer at once.
+            if time.monotonic() - booted_at > _AFTER_BOOT_GRACE:
+                raise InstanceStartError(
+                    "fully booted but AMI or ARI does not answer (port taken by another process?)"
+                )
         time.sleep(0.05)
     raise InstanceStartError(f"not ready after {timeout} s")
 

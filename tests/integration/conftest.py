@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
+from switchboard.asterisk.exceptions import InstanceStartError
 from switchboard.config import Settings
 
 
@@ -32,9 +33,20 @@ def asterisk_rootfs() -> Path:
 
 
 def _start_instance(name: str, base_dir: Path, rootfs: Path) -> AsteriskInstance:
-    instance = AsteriskInstance.create(name, base_dir=base_dir, ports=free_ports(), rootfs=rootfs)
-    instance.start(timeout=60)
-    return instance
+    # Free ports are picked before Asterisk binds them; another test session on
+    # this machine can take one in between, so retry with fresh ports.
+    for attempt in range(3):
+        instance = AsteriskInstance.create(
+            name, base_dir=base_dir, ports=free_ports(), rootfs=rootfs
+        )
+        try:
+            instance.start(timeout=60)
+        except InstanceStartError:
+            if attempt == 2:
+                raise
+        else:
+            return instance
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")
