@@ -303,9 +303,12 @@ class AmiClient(AmiOperations):
             raise ConnectionLost(reason, f"AMI login got no answer ({reason})")
         response = login.result()
         if not response.success:
+            message = str(response.get("Message", ""))
+            if "authentication" not in message.lower():
+                # e.g. "Asterisk is shutting down" during a restart: retry, do not give up
+                raise ConnectionLost("login_refused", f"AMI login refused: {message}")
             raise ConnectionRejected(
-                "auth_failed",
-                f"Asterisk refused AMI user {self._username!r}: {response.get('Message', '')}",
+                "auth_failed", f"Asterisk refused AMI user {self._username!r}: {message}"
             )
 
     async def _watch(self, manager: _OneShotManager) -> None:
