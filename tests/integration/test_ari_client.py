@@ -14,7 +14,7 @@ import pytest
 
 from switchboard.asterisk import AsteriskInstance
 from switchboard.engine.ari.client import AriClient
-from switchboard.engine.ari.exceptions import AriNotConnected, AriNotFound
+from switchboard.engine.ari.exceptions import AriAuthError, AriNotConnected, AriNotFound
 from switchboard.engine.connection import ConnectionState
 
 pytestmark = pytest.mark.asterisk
@@ -156,9 +156,10 @@ async def test_wrong_password_is_auth_failed_without_a_retry_storm(
 ) -> None:
     recorder = Recorder()
     async with ari_client(clean_asterisk, recorder, password="wrong") as ari:
-        with pytest.raises(AriNotConnected) as caught:
+        with pytest.raises(AriAuthError) as caught:
             await ari.wait_connected(20)
         assert caught.value.details["reason"] == "auth_failed"
+        assert caught.value.error_id == "asterisk-ari-auth-failed"
         status = ari.status
         assert status.state is ConnectionState.FAILED
         assert status.reason == "auth_failed"

@@ -35,7 +35,6 @@ from panoramisk.ami_protocol import AMIProtocol
 from switchboard.engine.ami.exceptions import (
     AmiActionError,
     AmiAuthError,
-    AmiError,
     AmiNotConnected,
     AmiTimeout,
 )
@@ -257,7 +256,7 @@ class AmiClient(AmiOperations):
             raise AmiActionError(action, messages[0].get("Message", ""), response=messages[0])
         return messages
 
-    def _not_connected_error(self, status: ConnectionStatus) -> AmiError:
+    def _not_connected_error(self, status: ConnectionStatus) -> AmiNotConnected:
         if status.reason == "auth_failed":
             return AmiAuthError(f"AMI login refused: {status.last_error}", reason=status.reason)
         return AmiNotConnected(f"AMI {status.state}: {status.last_error}", reason=status.reason)

@@ -33,8 +33,8 @@ class AmiNotConnected(AmiError):  # noqa: N818 - mirrors AriNotConnected
     error_id = "asterisk-ami-not-connected"
 
 
-class AmiAuthError(AmiError):
-    """Asterisk refused the AMI username/secret."""
+class AmiAuthError(AmiNotConnected):
+    """Asterisk refused the AMI username/secret (a kind of "not connected")."""
 
     error_id = "asterisk-ami-auth-failed"
 

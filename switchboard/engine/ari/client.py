@@ -33,6 +33,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from switchboard.engine.ari.exceptions import (
+    AriAuthError,
     AriNotConnected,
     AriTimeout,
     request_error,
@@ -173,19 +174,27 @@ class AriClient(AriOperations):
         """Wait until the websocket is up.
 
         Raises:
+            AriAuthError: the credentials were refused (the client gave up).
             AriNotConnected: not connected within ``timeout``, or the client gave
-                up (``details["reason"]`` is e.g. ``auth_failed``) or is closed.
+                up (``details["reason"]`` says why) or is closed.
         """
         try:
             status = await self._supervisor.wait_connected(timeout)
         except TimeoutError:
             status = self._supervisor.status
+            if status.reason == "auth_failed":
+                raise self._not_connected_error(status) from None
             raise AriNotConnected(
                 f"ARI not connected after {timeout}s: {status.last_error or status.state}",
                 reason=status.reason,
             ) from None
         if status.state is not ConnectionState.CONNECTED:
-            raise AriNotConnected(f"ARI {status.state}: {status.last_error}", reason=status.reason)
+            raise self._not_connected_error(status)
+
+    def _not_connected_error(self, status: ConnectionStatus) -> AriNotConnected:
+        if status.reason == "auth_failed":
+            return AriAuthError(f"ARI login refused: {status.last_error}", reason=status.reason)
+        return AriNotConnected(f"ARI {status.state}: {status.last_error}", reason=status.reason)
 
     async def wait_status(
         self, predicate: Callable[[ConnectionStatus], bool], timeout: float | None = None

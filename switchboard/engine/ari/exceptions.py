@@ -34,8 +34,12 @@ class AriNotConnected(AriError):  # noqa: N818 - name fixed by the engine's cont
     error_id = "asterisk-ari-not-initialized"
 
 
-class AriAuthError(AriError):
-    """Asterisk refused the ARI credentials (HTTP 401 on the websocket)."""
+class AriAuthError(AriNotConnected):
+    """Asterisk refused the ARI credentials (HTTP 401 on the websocket).
+
+    A kind of :class:`AriNotConnected` (the API still answers 503), with its
+    own ``error_id`` so health checks and logs say what to fix.
+    """
 
     error_id = "asterisk-ari-auth-failed"
 
