@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from switchboard import __version__, admin_cli
+from switchboard import __version__, admin_cli, runtime_cli
 from switchboard.asterisk import cli as asterisk_cli
 
 app = typer.Typer(help="Switchboard: self-hosted call control on Asterisk.", no_args_is_help=True)
@@ -23,6 +23,9 @@ def version() -> None:
 
 # Sub-command groups register below, one line each.
 app.add_typer(asterisk_cli.app, name="asterisk")
+app.add_typer(runtime_cli.call_app, name="call")
+app.command("serve")(runtime_cli.serve_command)
+app.command("demo")(runtime_cli.demo_command)
 app.add_typer(admin_cli.tenants_app, name="tenants")
 app.add_typer(admin_cli.users_app, name="users")
 app.add_typer(admin_cli.keys_app, name="keys")

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Where Asterisk writes files, as seen from this host (bind-mounted spool).
     asterisk_spool_dir: Path | None = None
     asterisk_cdr_csv: Path | None = None
+    # Where Asterisk reads its configuration, as seen from this host: the
+    # engine writes pjsip_switchboard.conf (desk phones, trunks) there.
+    asterisk_etc_dir: Path | None = None
 
     # Local Asterisk harness (`switchboard asterisk up`)
     rootfs_cache: Path = Path("/var/cache/switchboard/rootfs")
@@ -55,6 +58,7 @@ class Settings(BaseSettings):
 
     # Engine behaviour
     routing_poll_seconds: float = 0.5
+    reconcile_seconds: float = 15.0
     reconnect_max_seconds: float = 10.0
     default_ring_timeout: int = 20
     voicemail_max_seconds: int = 120
@@ -94,6 +98,11 @@ class Settings(BaseSettings):
     whisper_threads: int = 2
     whisper_language: str = "en"
     whisper_initial_prompt: str = ""
+    # Shortest encoder input in mel frames (100 per second); 3000 = always the full 30 s window.
+    whisper_encoder_min_frames: int = 1000
+    whisper_vad: bool = True
+    transcription_lease_seconds: float = 120.0
+    transcription_max_attempts: int = 4
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

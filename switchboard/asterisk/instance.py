@@ -247,6 +247,7 @@ class AsteriskInstance:
             "ami_secret": self.ami_secret,
             "asterisk_spool_dir": self.spool_dir,
             "asterisk_cdr_csv": self.cdr_csv_path,
+            "asterisk_etc_dir": self.etc_dir,
             "sip_port": self.sip_port,
         }
 

@@ -27,6 +27,7 @@ from switchboard.engine.calls.executor import FlowExecutor
 from switchboard.engine.calls.inbound import InboundCallHandler
 from switchboard.engine.calls.routes import NumberRoute
 from switchboard.engine.events import CallRegistry
+from switchboard.engine.pjsip_sync import PjsipSync
 from switchboard.engine.reconcile import CdrReconciler
 from switchboard.engine.recordings import RecordingStore
 from switchboard.engine.routing import RoutingTable
@@ -85,6 +86,7 @@ class Engine:
             recordings=self.recordings,
             lookup=self.routing.lookup,
         )
+        self.pjsip = PjsipSync(sessionmaker, self.ami, settings.asterisk_etc_dir)
         self.routing.on_change(self._routes_changed)
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -199,6 +201,7 @@ class Engine:
     async def _on_ami_connected(self) -> None:
         self.astdb.invalidate()
         await self.astdb.sync(self.routing.routes)
+        await self.pjsip.sync()
 
     async def _routes_changed(self, routes: dict[str, NumberRoute]) -> None:
         if not self.ami.status.connected:
@@ -206,8 +209,9 @@ class Engine:
             return
         try:
             await self.astdb.sync(routes)
+            await self.pjsip.sync()
         except Exception:
-            log.exception("astdb sync failed; retrying in full on next change")
+            log.exception("astdb/pjsip sync failed; retrying in full on next change")
             self.astdb.invalidate()
 
     async def _reconcile_loop(self) -> None:

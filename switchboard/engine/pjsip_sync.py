@@ -1,0 +1,160 @@
+"""Desk phones and SIP trunks, written to ``pjsip_switchboard.conf``.
+
+``pjsip.conf`` includes that file; after rewriting it the engine reloads
+res_pjsip, which keeps calls in progress. Only the engine writes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.engine.calls.routes import NumberRoute
+from switchboard.models import Endpoint, Trunk
+
+log = logging.getLogger(__name__)
+
+FILENAME = "pjsip_switchboard.conf"
+
+
+class CommandRunner(Protocol):
+    """The AMI operation used to reload PJSIP."""
+
+    async def command(self, cli_command: str, *, timeout: float | None = None) -> str:
+        """Run an Asterisk CLI command."""
+
+
+def _section(name: str, lines: dict[str, str | int]) -> str:
+    body = "\n".join(f"{key}={value}" for key, value in lines.items())
+    return f"[{name}]\n{body}\n"
+
+
+def render_pjsip(endpoints: Iterable[Endpoint], trunks: Iterable[Trunk]) -> str:
+    """The configuration text for every endpoint and PJSIP trunk."""
+    parts = ["; Written by the Switchboard engine from its database. Do not edit.\n"]
+    for ep in sorted(endpoints, key=lambda e: e.name):
+        parts.append(
+            _section(
+                ep.name,
+                {
+                    "type": "endpoint",
+                    "context": "switchboard-did",
+                    "disallow": "all",
+                    "allow": "ulaw,alaw,g722",
+                    "auth": f"{ep.name}-auth",
+                    "aors": ep.name,
+                    "direct_media": "no",
+                    "rtp_symmetric": "yes",
+                    "force_rport": "yes",
+                    "rewrite_contact": "yes",
+                    "callerid": ep.caller_id or ep.name,
+                },
+            )
+        )
+        parts.append(
+            _section(
+                f"{ep.name}-auth",
+                {
+                    "type": "auth",
+                    "auth_type": "userpass",
+                    "username": ep.name,
+                    "password": ep.password,
+                },
+            )
+        )
+        parts.append(
+            _section(ep.name, {"type": "aor", "max_contacts": 5, "remove_existing": "yes"})
+        )
+    for trunk in sorted(trunks, key=lambda t: t.name):
+        if trunk.kind != "pjsip" or not trunk.host:
+            continue
+        host = f"{trunk.host}:{trunk.port}" if trunk.port else trunk.host
+        endpoint: dict[str, str | int] = {
+            "type": "endpoint",
+            "context": "switchboard-did",
+            "disallow": "all",
+            "allow": "ulaw,alaw",
+            "aors": trunk.name,
+            "direct_media": "no",
+            "rtp_symmetric": "yes",
+            "force_rport": "yes",
+        }
+        if trunk.username:
+            endpoint["outbound_auth"] = f"{trunk.name}-auth"
+            parts.append(
+                _section(
+                    f"{trunk.name}-auth",
+                    {
+                        "type": "auth",
+                        "auth_type": "userpass",
+                        "username": trunk.username,
+                        "password": trunk.password or "",
+                    },
+                )
+            )
+        parts.append(_section(trunk.name, endpoint))
+        parts.append(_section(trunk.name, {"type": "aor", "contact": f"sip:{host}"}))
+        parts.append(
+            _section(
+                f"{trunk.name}-identify",
+                {
+                    "type": "identify",
+                    "endpoint": trunk.name,
+                    "match": trunk.host,
+                },
+            )
+        )
+        if trunk.register and trunk.username:
+            parts.append(
+                _section(
+                    f"{trunk.name}-reg",
+                    {
+                        "type": "registration",
+                        "outbound_auth": f"{trunk.name}-auth",
+                        "server_uri": f"sip:{host}",
+                        "client_uri": f"sip:{trunk.username}@{trunk.host}",
+                        "retry_interval": 60,
+                    },
+                )
+            )
+    return "\n".join(parts)
+
+
+class PjsipSync:
+    """Rewrites the PJSIP include file when endpoints or trunks change."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        ami: CommandRunner,
+        etc_dir: Path | None,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._ami = ami
+        self._path = etc_dir / FILENAME if etc_dir else None
+        self._written: str | None = None
+
+    async def sync(self, _routes: dict[str, NumberRoute] | None = None) -> bool:
+        """Write and reload when the text changed; ``True`` when it did."""
+        if self._path is None:
+            return False
+        async with self._sessionmaker() as session:
+            endpoints = (await session.scalars(select(Endpoint))).all()
+            trunks = (await session.scalars(select(Trunk))).all()
+        text = render_pjsip(endpoints, trunks)
+        if text == self._written:
+            return False
+        path = self._path
+        current = await asyncio.to_thread(lambda: path.read_text() if path.exists() else "")
+        if current != text:
+            await asyncio.to_thread(path.write_text, text)
+            await self._ami.command("module reload res_pjsip.so")
+            log.info("pjsip configuration reloaded", extra={"endpoints": len(endpoints)})
+        self._written = text
+        return True

@@ -1,0 +1,112 @@
+"""The composition root of ``switchboard serve``: database, engine, API, outbox.
+
+One process runs the call engine, the HTTP API (uvicorn, in the same event
+loop) and the webhook outbox; the transcription worker runs as its own
+process (``switchboard worker``) because Whisper is CPU-bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import sys
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from switchboard.api.app import create_app
+from switchboard.api.health import ComponentHealth, HealthRegistry
+from switchboard.config import Settings
+from switchboard.engine.outbox import OutboxDispatcher
+from switchboard.engine.service import Engine
+from switchboard.models.migrate import upgrade
+from switchboard.models.session import make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Database:
+    """The migrated database and its session factory."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+async def open_database(settings: Settings) -> Database:
+    """Create the state directory (SQLite), migrate, and return the session factory."""
+    if settings.resolved_database_url.startswith("sqlite"):
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    await upgrade(engine)
+    return Database(engine, make_sessionmaker(engine))
+
+
+def engine_health(engine: Engine, registry: HealthRegistry) -> None:
+    """Register the engine's connections with ``/health/ready``."""
+
+    async def ari() -> ComponentHealth:
+        status = engine.ari.status
+        return ComponentHealth(status.connected, status.last_error or str(status.state))
+
+    async def ami() -> ComponentHealth:
+        status = engine.ami.status
+        return ComponentHealth(status.connected, status.last_error or str(status.state))
+
+    registry.register("ari", ari)
+    registry.register("ami", ami)
+
+
+async def serve(settings: Settings, *, with_worker: bool = True) -> None:
+    """Run engine + API + outbox (+ a worker process) until SIGINT/SIGTERM."""
+    database = await open_database(settings)
+    engine = Engine(settings, database.sessionmaker)
+    health = HealthRegistry()
+    engine_health(engine, health)
+    app = create_app(settings, sessionmaker=database.sessionmaker, health=health, engine=engine)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None)
+    )
+    # This process owns SIGINT/SIGTERM (to stop the engine too), not uvicorn.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    async with httpx.AsyncClient() as client:
+        outbox = OutboxDispatcher(
+            sessionmaker=database.sessionmaker, client=client, settings=settings
+        )
+        await engine.start()
+        outbox.start()
+        worker = await _start_worker(settings) if with_worker else None
+        api = asyncio.create_task(server.serve(), name="api")
+        log.info("switchboard running", extra={"api": settings.base_url})
+        await stop.wait()
+        log.info("switchboard stopping")
+        server.should_exit = True
+        await api
+        if worker is not None:
+            worker.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.wait(), 15)
+        await outbox.stop()
+        await engine.stop()
+    await database.engine.dispose()
+
+
+async def _start_worker(settings: Settings) -> asyncio.subprocess.Process | None:
+    """The transcription worker as a child process, when this install has one."""
+    program = shutil.which("switchboard") or ""
+    if not program:
+        log.warning("transcription worker not started: no switchboard executable on PATH")
+        return None
+    return await asyncio.create_subprocess_exec(
+        program, "worker", stdout=sys.stderr, stderr=sys.stderr
+    )
