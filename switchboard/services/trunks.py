@@ -24,6 +24,7 @@ from switchboard.models.state import bump_routing_revision
 from switchboard.models.telephony import Trunk
 from switchboard.services.carriers import CarrierCredentials, CarrierVerifier, check_shape
 from switchboard.services.exceptions import BadRequest, Conflict, NotFound
+from switchboard.services.limits import ensure_within_limit
 from switchboard.services.numbers import find_active_by_e164, provision_number
 from switchboard.services.paging import Page, paginate
 from switchboard.services.phone import (
@@ -237,6 +238,7 @@ async def add_phone(
         if owned_by_user is not None:
             raise BadRequest("Phone number already exists for this user", field="phone_number")
         raise Conflict("Phone number is already in use", field="phone_number")
+    await ensure_within_limit(session, tenant_id, "numbers")  # before asking the carrier
     await verifier.verify(creds, e164)
     trunk = await _carrier_trunk(session, tenant_id, creds)
     did = (await session.execute(

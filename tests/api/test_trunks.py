@@ -191,3 +191,73 @@ async def test_add_phone_with_unreachable_carrier_saves_nothing(sessionmaker):
         await s.rollback()
         assert (await numbers.list_numbers(s, tenant_id)).total == 0
         assert (await trunks.list_trunks(s, tenant_id)).total == 0
+
+
+# ---------------------------------------------------------------- /api/v1/trunks
+
+
+@pytest.fixture
+def api_settings(tmp_path, carrier_url):
+    from conftest import make_settings
+
+    urls = {"twilio": carrier_url, "plivo": carrier_url, "telnyx": carrier_url}
+    return make_settings(tmp_path, carrier_api_urls=urls)
+
+
+async def test_trunk_routes(client, world):
+    admin = world.headers("admin")
+    r = await client.post("/api/v1/trunks", headers=admin, json={
+        "name": "twilio-main", "integration": "twilio", "host": "example.pstn.twilio.com",
+        "account_id": fc.TWILIO_SID, "auth_token": fc.TWILIO_TOKEN,
+        "dids": [{"phone_number": "+12125551234", "locality": "New York", "region": "NY"}]})
+    assert r.status_code == 201, r.text
+    trunk = r.json()
+    assert trunk["integration"] == "twilio" and "auth_token" not in trunk
+    r = await client.post(f"/api/v1/trunks/{trunk['id']}/dids", headers=admin,
+                          json={"dids": [{"phone_number": "+12125551235"}]})
+    assert r.status_code == 201 and [d["phone_number"] for d in r.json()["items"]] == [
+        "+12125551235"]
+    r = await client.get(f"/api/v1/trunks/{trunk['id']}/dids", headers=admin)
+    assert [d["locality"] for d in r.json()["items"]] == ["New York", None]
+    r = await client.get("/api/v1/trunks", headers=admin)
+    assert r.json()["total"] == 1
+    r = await client.post("/api/v1/numbers/search", headers=admin,
+                          json={"country": "US", "number_type": "local", "area_code": "212"})
+    assert [n["phone_number"] for n in r.json()["items"]] == ["+12125551234", "+12125551235"]
+    assert (await client.get(f"/api/v1/trunks/{trunk['id']}", headers=admin)).status_code == 200
+    assert (await client.delete(f"/api/v1/trunks/{trunk['id']}", headers=admin)).status_code == 204
+
+
+async def test_trunk_route_errors(client, world, sessionmaker):
+    from conftest import assert_v1_error
+
+    admin = world.headers("admin")
+    r = await client.post("/api/v1/trunks", headers=admin, json={
+        "name": "t", "integration": "twilio", "account_id": fc.TWILIO_SID,
+        "auth_token": "0" * 32, "dids": [{"phone_number": "+12125551234"}]})
+    assert assert_v1_error(r, 400, "bad_request")["field"] == "auth_token"
+    r = await client.post("/api/v1/trunks", headers=admin, json={"name": "bad name"})
+    assert_v1_error(r, 422, "validation_error")
+    r = await client.post("/api/v1/trunks", headers=admin, json={"name": "sip1"})
+    assert assert_v1_error(r, 400)["field"] == "host"
+    assert_v1_error(await client.get("/api/v1/trunks"), 401)
+    assert_v1_error(await client.get("/api/v1/trunks", headers=world.headers("agent")), 403)
+    trunk_id = await h.stock(sessionmaker, world.tenant, "+15125550101")
+    other = world.other_headers()
+    for method, path in (("GET", f"/api/v1/trunks/{trunk_id}"),
+                         ("DELETE", f"/api/v1/trunks/{trunk_id}"),
+                         ("GET", f"/api/v1/trunks/{trunk_id}/dids")):
+        assert_v1_error(await client.request(method, path, headers=other), 404)
+    r = await client.post(f"/api/v1/trunks/{trunk_id}/dids", headers=other,
+                          json={"dids": [{"phone_number": "+15125550102"}]})
+    assert_v1_error(r, 404)
+
+
+async def test_trunk_create_with_unreachable_carrier_is_502(client, world, app):
+    from conftest import assert_v1_error
+
+    app.state.settings.carrier_api_urls["plivo"] = fc.dead_url()
+    r = await client.post("/api/v1/trunks", headers=world.headers("admin"), json={
+        "name": "plivo-1", "integration": "plivo", "account_id": fc.PLIVO_ID,
+        "auth_token": fc.PLIVO_TOKEN, "dids": [{"phone_number": "+12125551234"}]})
+    assert assert_v1_error(r, 502, "carrier_unavailable")["message"].startswith("Plivo API")

@@ -1,0 +1,130 @@
+"""Seed 004 ``POST /api/call/add-phone``, asserted field by field against the seed.
+
+The carrier's cloud API is the local fake of ``sb_fake_carrier`` (real HTTP).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sb_fake_carrier as fc
+from conftest import make_settings
+
+from switchboard.services import numbers
+
+PATH = "/api/call/add-phone"
+
+
+@pytest.fixture
+def carrier_url():
+    with fc.fake_carrier() as url:
+        yield url
+
+
+@pytest.fixture
+def api_settings(tmp_path, carrier_url):
+    urls = {"twilio": carrier_url, "plivo": carrier_url, "telnyx": carrier_url}
+    return make_settings(tmp_path, carrier_api_urls=urls)
+
+
+def _body(world, **overrides):
+    body = {"userId": world.actor("agent").user.id, "phoneNumber": "12125551234",
+            "integration": "twilio", "authToken": fc.TWILIO_TOKEN, "accSId": fc.TWILIO_SID}
+    body.update(overrides)
+    return body
+
+
+def assert_envelope_error(response, code: int) -> str:
+    assert response.status_code == code, response.text
+    body = response.json()
+    assert set(body) == {"message", "status", "code", "errorMessage", "data"}, body
+    assert body["status"] is False and body["code"] == code and body["data"] is None
+    assert body["errorMessage"] and body["message"] == body["errorMessage"]
+    return str(body["errorMessage"])
+
+
+async def test_add_phone_answers_the_seed_envelope(client, world, sessionmaker):
+    r = await client.post(PATH, headers=world.headers("admin", via="jwt"), json=_body(world))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert list(body) == ["message", "status", "code", "errorMessage", "data"]
+    assert body["message"] == "Phone number added successfully"
+    assert body["status"] is True
+    assert body["code"] == 201
+    assert body["errorMessage"] == ""
+    data = body["data"]
+    assert list(data) == ["_id", "userId", "phoneNumber", "integration", "createdAt"]
+    assert data["userId"] == world.actor("agent").user.id
+    assert data["phoneNumber"] == "12125551234"
+    assert data["integration"] == "twilio"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", data["createdAt"])
+    async with sessionmaker() as s:
+        number = await numbers.get_number(s, world.tenant.id, data["_id"])
+        assert number.e164 == "+12125551234" and number.enabled
+
+
+@pytest.mark.parametrize("overrides", [
+    {"integration": "plivo", "authToken": fc.PLIVO_TOKEN, "accSId": fc.PLIVO_ID},
+    {"integration": "telnyx", "authToken": fc.TELNYX_KEY, "accSId": None},
+    {"phoneNumber": "+12125551235"},
+])
+async def test_every_integration_connects(client, world, overrides):
+    r = await client.post(PATH, headers=world.headers("admin"), json=_body(world, **overrides))
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["integration"] == _body(world, **overrides)["integration"]
+
+
+async def test_same_number_for_the_same_user_is_400(client, world):
+    admin = world.headers("admin")
+    assert (await client.post(PATH, headers=admin, json=_body(world))).status_code == 201
+    r = await client.post(PATH, headers=admin, json=_body(world))
+    assert "already exists" in assert_envelope_error(r, 400)
+
+
+@pytest.mark.parametrize("overrides,needle", [
+    ({"userId": "bad id!"}, "Invalid User ID format"),
+    ({"accSId": "AC123"}, "Account SID"),
+    ({"authToken": "0" * 32}, "Invalid twilio credentials"),
+    ({"phoneNumber": "12125550000"}, "not owned"),
+    ({"phoneNumber": "12"}, "E.164"),
+    ({"integration": "vonage"}, "integration"),
+    ({"userId": None}, "userId"),
+])
+async def test_bad_requests_are_400_in_the_envelope(client, world, overrides, needle):
+    r = await client.post(PATH, headers=world.headers("admin"), json=_body(world, **overrides))
+    assert needle in assert_envelope_error(r, 400)
+
+
+async def test_unknown_or_foreign_user_is_404(client, world):
+    admin = world.headers("admin")
+    r = await client.post(PATH, headers=admin, json=_body(world, userId="64e5f12345abcdef12345678"))
+    assert assert_envelope_error(r, 404) == "User not found"
+    foreign = world.other_admin.user.id
+    r = await client.post(PATH, headers=admin, json=_body(world, userId=foreign))
+    assert_envelope_error(r, 404)
+
+
+async def test_unreachable_carrier_is_502_and_saves_nothing(client, world, app, sessionmaker):
+    app.state.settings.carrier_api_urls["twilio"] = fc.dead_url()
+    r = await client.post(PATH, headers=world.headers("admin"), json=_body(world))
+    assert "unreachable" in assert_envelope_error(r, 502)
+    async with sessionmaker() as s:
+        assert (await numbers.list_numbers(s, world.tenant.id)).total == 0
+
+
+async def test_auth_role_and_plan_limit(client, world):
+    assert_envelope_error(await client.post(PATH, json=_body(world)), 401)
+    r = await client.post(PATH, headers=world.headers("agent"), json=_body(world))
+    assert_envelope_error(r, 403)
+    admin = world.headers("admin")
+    for n in ("12125551234", "12125551235", "12125551236"):  # the plan allows 3
+        assert (await client.post(PATH, headers=admin,
+                                  json=_body(world, phoneNumber=n))).status_code == 201
+    # a fourth number, owned at the carrier too, is refused by the plan
+    fc.OWNED.add("+12125551237")
+    try:
+        r = await client.post(PATH, headers=admin, json=_body(world, phoneNumber="12125551237"))
+    finally:
+        fc.OWNED.discard("+12125551237")
+    assert "Plan allows 3" in assert_envelope_error(r, 403)
