@@ -165,6 +165,10 @@ class OutboxDispatcher:
         name: str | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        if settings.outbox_lease_seconds <= settings.outbox_request_timeout_seconds:
+            # A lease that can run out while its request is still in flight
+            # would let a second delivery of the same row start.
+            raise ValueError("outbox_lease_seconds must exceed outbox_request_timeout_seconds")
         self._sessionmaker = sessionmaker
         self._client = client
         self._settings = settings

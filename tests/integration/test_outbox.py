@@ -292,3 +292,11 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 0.5 <= delays[0] <= 1.0
     assert 4.0 <= delays[3] <= 8.0
     assert all(30.0 <= d <= 60.0 for d in delays[6:])
+
+
+async def test_lease_shorter_than_a_request_is_refused(
+    sessionmaker: async_sessionmaker[AsyncSession], client: httpx.AsyncClient
+) -> None:
+    unsafe = fast_settings(outbox_lease_seconds=5.0, outbox_request_timeout_seconds=15.0)
+    with pytest.raises(ValueError, match="outbox_lease_seconds"):
+        OutboxDispatcher(sessionmaker=sessionmaker, client=client, settings=unsafe)

@@ -114,7 +114,7 @@ async def test_rows_claimed_by_a_crashed_dispatcher_are_taken_again_after_the_le
         crashed = OutboxDispatcher(
             sessionmaker=sessionmaker,
             client=client,
-            settings=fast_settings(outbox_lease_seconds=0.5),
+            settings=fast_settings(outbox_lease_seconds=0.5, outbox_request_timeout_seconds=0.4),
             name="crashed",
         )
         claimed = await crashed.claim(limit=10)  # then it dies before sending anything
@@ -155,7 +155,7 @@ async def test_dispatcher_killed_mid_delivery_redelivers_with_the_same_key(
         first = OutboxDispatcher(
             sessionmaker=sessionmaker,
             client=client,
-            settings=fast_settings(outbox_lease_seconds=0.5),
+            settings=fast_settings(outbox_lease_seconds=0.5, outbox_request_timeout_seconds=0.4),
         )
         first.start()
         deadline = asyncio.get_running_loop().time() + 10
