@@ -96,6 +96,8 @@ class AmiClient(AmiOperations):
         secret: its secret.
         on_event: called with each event as ``dict[str, str]``.
         events: only these event names reach ``on_event`` (``None``: all).
+        login_events: the login's ``Events`` mask: ``on`` (all), ``off``, or
+            classes such as ``call,system`` so Asterisk sends less.
         on_connected: awaited after every (re)connect, e.g. to resync AstDB.
         action_timeout: default seconds to wait for an action's answer.
         connect_timeout: seconds for TCP connect plus login.
@@ -114,6 +116,7 @@ class AmiClient(AmiOperations):
         secret: str,
         on_event: AmiEventCallback | None = None,
         events: Collection[str] | None = None,
+        login_events: str = "on",
         on_connected: ConnectedCallback | None = None,
         action_timeout: float = 10.0,
         connect_timeout: float = 5.0,
@@ -129,6 +132,7 @@ class AmiClient(AmiOperations):
         self._secret = secret
         self._on_event = on_event
         self._events = frozenset(events) if events is not None else None
+        self._login_events = login_events
         self._on_connected = on_connected
         self._action_timeout = action_timeout
         self._connect_timeout = connect_timeout
@@ -270,6 +274,7 @@ class AmiClient(AmiOperations):
             port=self._port,
             username=self._username,
             secret=self._secret,
+            events=self._login_events,
             ping_delay=3600,
         )
         try:
