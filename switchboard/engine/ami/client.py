@@ -38,7 +38,7 @@ from switchboard.engine.ami.exceptions import (
     AmiNotConnected,
     AmiTimeout,
 )
-from switchboard.engine.ami.messages import ActionFields, is_error, message_to_dict
+from switchboard.engine.ami.messages import ActionInput, is_error, message_to_dict
 from switchboard.engine.ami.operations import AmiOperations
 from switchboard.engine.connection import (
     Backoff,
@@ -216,7 +216,7 @@ class AmiClient(AmiOperations):
 
     async def send_action(
         self,
-        fields: ActionFields,
+        fields: ActionInput,
         *,
         timeout: float | None = None,
         as_list: bool | None = None,

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 ActionFields = dict[str, str | list[str]]
+# What ``send_action`` accepts: any mapping (a ``dict[str, str]`` too).
+ActionInput = Mapping[str, str | list[str]]
 
 _SKIPPED = frozenset({"content"})
 _DB_SHOW_LINE = re.compile(r"^(/\S.*?)\s*:\s?(.*)$")

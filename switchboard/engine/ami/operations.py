@@ -19,6 +19,7 @@ from switchboard.engine.ami.exceptions import (
 )
 from switchboard.engine.ami.messages import (
     ActionFields,
+    ActionInput,
     command_output,
     db_tree_from_events,
     originate_action,
@@ -45,7 +46,7 @@ class AmiOperations(abc.ABC):
     @abc.abstractmethod
     async def send_action(
         self,
-        fields: ActionFields,
+        fields: ActionInput,
         *,
         timeout: float | None = None,
         as_list: bool | None = None,
