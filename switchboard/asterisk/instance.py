@@ -1,10 +1,11 @@
 """One local Asterisk instance: its files, ports, credentials and process.
 
 Several instances run at once from the same rootfs, each in its own mount
-namespace with its own directory (``etc``, ``spool``, ``log``, ``run``,
-``db``, ``cache``) bind-mounted at ``/srv/switchboard`` inside it. The
-instance's facts are saved in ``<base_dir>/instance.json`` so that another
-process can find, query and stop it.
+namespace where its own host directories appear at Asterisk's usual paths
+(``/etc/asterisk``, ``/var/spool/asterisk``, ``/var/log/asterisk``,
+``/run/asterisk``; see :mod:`switchboard.asterisk.layout`). The instance's
+facts are saved in ``<base_dir>/instance.json`` so that another process can
+find, query and stop it.
 """
 
 from __future__ import annotations

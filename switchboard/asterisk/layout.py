@@ -18,6 +18,7 @@ from switchboard.asterisk.render import render_config
 from switchboard.asterisk.rootfs import ASTERISK_UID
 
 _OWNED_BY_ASTERISK = ("etc", "spool", "log", "run", "db", "cache")
+_LAUNCHER_TOOLS = ("unshare:", "mount:", "chroot:", "sh:", "/bin/sh:")
 _SUBDIRS = (*_OWNED_BY_ASTERISK, "spool/recording", "spool/tmp", "log/cdr-csv")
 
 
@@ -93,11 +94,13 @@ class InstanceLayout:
                 with path.open("rb") as fh:
                     fh.seek(offset)
                     text = fh.read().decode(errors="replace")
-                lines += [
-                    ln for ln in text.splitlines() if "ERROR" in ln or "already running" in ln
-                ]
+                lines += [ln for ln in text.splitlines() if _is_failure(ln)]
         unique = list(dict.fromkeys(lines))
         return " | ".join(unique[-4:])
+
+
+def _is_failure(line: str) -> bool:
+    return "ERROR" in line or "already running" in line or line.startswith(_LAUNCHER_TOOLS)
 
 
 def _size(path: Path) -> int:
