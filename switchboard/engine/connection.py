@@ -218,9 +218,12 @@ class ConnectionSupervisor:
         return self._closing
 
     def start(self) -> None:
-        """Start the reconnect loop (idempotent)."""
-        if self._task is None:
+        """Start the reconnect loop; idempotent, and restarts it after a give-up."""
+        if self._task is None or self._task.done():
             self._closing = False
+            self._tracker.reset()
+            self._backoff.reset()
+            self._set(ConnectionStatus(state=ConnectionState.CONNECTING))
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name=f"{self._name}-supervisor"
             )

@@ -80,6 +80,10 @@ async def test_supervisor_gives_up_loudly_on_repeated_rejection() -> None:
     assert given_up == [status]
     await asyncio.sleep(0.1)
     assert attempts == 3  # no retry storm after giving up
+    supervisor.start()  # e.g. after the credentials were fixed: tries again
+    again = await supervisor.wait_connected(timeout=5)
+    assert again.state is ConnectionState.FAILED
+    assert attempts == 6
     await supervisor.close()
 
 

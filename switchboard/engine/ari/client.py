@@ -167,7 +167,11 @@ class AriClient(AriOperations):
         return self._supervisor.status
 
     def start(self) -> None:
-        """Start connecting in the background (reconnects until :meth:`close`)."""
+        """Start connecting in the background; reconnects until :meth:`close`.
+
+        Calling it again after the client gave up (``status.state == "failed"``)
+        starts a fresh round of attempts.
+        """
         self._supervisor.start()
 
     async def wait_connected(self, timeout: float | None = None) -> None:
