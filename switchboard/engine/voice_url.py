@@ -31,84 +31,31 @@ from switchboard.engine.voicedoc.exceptions import (
     VoiceUrlStatusError,
     VoiceUrlTimeoutError,
 )
+from switchboard.engine.voicedoc.params import API_VERSION, DIRECTIONS, call_params
 from switchboard.engine.voicedoc.parser import MAX_DOCUMENT_BYTES, parse_voice_document
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "2010-04-01"
+__all__ = [
+    "API_VERSION",
+    "DIRECTIONS",
+    "IDEMPOTENCY_HEADER",
+    "SIGNATURE_HEADER",
+    "VoiceUrlResult",
+    "call_params",
+    "fetch_voice_document",
+    "fetch_with_fallback",
+    "signed_request",
+    "url_with_query",
+]
+
 USER_AGENT = "Switchboard/0.1"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 DEFAULT_TIMEOUT_SECONDS = 15.0
-DIRECTIONS = frozenset({"inbound", "outbound-api", "outbound-dial"})
 
 APPLICATION_ERROR_MESSAGE = "We are sorry, an application error has occurred. Goodbye."
 """What the provider says to the caller when a voice document cannot be run."""
-
-_LOCATION_FIELDS = ("City", "State", "Zip", "Country")
-
-
-def call_params(
-    *,
-    call_sid: str,
-    account_sid: str,
-    from_number: str,
-    to_number: str,
-    call_status: str,
-    direction: str,
-    forwarded_from: str | None = None,
-    parent_call_sid: str | None = None,
-    caller_name: str | None = None,
-    from_location: Mapping[str, str] | None = None,
-    to_location: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """The provider's form parameters describing a call to a voice URL.
-
-    Args:
-        call_sid: ``CallSid`` (``CA`` + 32 hex).
-        account_sid: The tenant's ``AccountSid``.
-        from_number: The caller, sent as ``From`` and ``Caller``.
-        to_number: The called number, sent as ``To`` and ``Called``.
-        call_status: ``CallStatus`` (``ringing``, ``in-progress``, ...).
-        direction: ``inbound``, ``outbound-api`` or ``outbound-dial``.
-        forwarded_from: ``ForwardedFrom`` when the trunk told us (Diversion).
-        parent_call_sid: ``ParentCallSid`` for a dialled leg.
-        caller_name: ``CallerName`` when known.
-        from_location: ``City``/``State``/``Zip``/``Country`` of the caller.
-        to_location: The same for the called number.
-
-    Returns:
-        The parameters; the location ones are present and empty when unknown.
-
-    Raises:
-        ValueError: ``direction`` is not one of the provider's values.
-    """
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {sorted(DIRECTIONS)}, not {direction!r}")
-    params = {
-        "CallSid": call_sid,
-        "AccountSid": account_sid,
-        "From": from_number,
-        "To": to_number,
-        "Caller": from_number,
-        "Called": to_number,
-        "CallStatus": call_status,
-        "Direction": direction,
-        "ApiVersion": API_VERSION,
-    }
-    for prefix, location in (("From", from_location), ("Caller", from_location)):
-        for name in _LOCATION_FIELDS:
-            params[prefix + name] = (location or {}).get(name, "")
-    for prefix in ("To", "Called"):
-        for name in _LOCATION_FIELDS:
-            params[prefix + name] = (to_location or {}).get(name, "")
-    if forwarded_from:
-        params["ForwardedFrom"] = forwarded_from
-    if parent_call_sid:
-        params["ParentCallSid"] = parent_call_sid
-    if caller_name:
-        params["CallerName"] = caller_name
-    return params
 
 
 def url_with_query(url: str, params: Mapping[str, str]) -> str:
