@@ -6,6 +6,7 @@ import typer
 
 from switchboard import __version__, admin_cli, runtime_cli
 from switchboard.asterisk import cli as asterisk_cli
+from switchboard.transcription import cli as transcription_cli
 
 app = typer.Typer(help="Switchboard: self-hosted call control on Asterisk.", no_args_is_help=True)
 
@@ -29,6 +30,8 @@ app.command("demo")(runtime_cli.demo_command)
 app.add_typer(admin_cli.tenants_app, name="tenants")
 app.add_typer(admin_cli.users_app, name="users")
 app.add_typer(admin_cli.keys_app, name="keys")
+app.command("worker")(transcription_cli.worker)
+app.add_typer(transcription_cli.transcripts_app, name="transcripts")
 
 
 def main() -> None:

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     whisper_language: str = "en"
     whisper_initial_prompt: str = ""
     # Shortest encoder input in mel frames (100 per second); 3000 = always the full 30 s window.
-    whisper_encoder_min_frames: int = 1000
+    whisper_encoder_min_frames: int = 3000
     whisper_vad: bool = True
     transcription_lease_seconds: float = 120.0
     transcription_max_attempts: int = 4

@@ -1,0 +1,235 @@
+"""Transcription benchmark: our pipeline against a naive baseline, same process.
+
+Corpus: Asterisk core sound prompts (human voice, 8 kHz) with the reference
+texts from ``core-sounds-en.txt``; a deterministic selection of mixed lengths
+plus a few long recordings made by joining prompts (RTF on >= 20 s audio).
+
+Sources (``--source``, repeatable):
+  raw           the prompt files as shipped
+  gsm           each file through the GSM 06.10 codec and back (sox), as phones do
+  through-call  spoken into voicemail through a real call
+                (``switchboard call simulate --no-answer --say FILE``) when that
+                command exists
+
+Our pipeline: :class:`switchboard.transcription.transcriber.Transcriber`
+(soundfile decode, polyphase resampling, energy gate + VAD, settings' beam).
+Baseline: faster-whisper on the raw file, resampled by linear interpolation,
+greedy, no VAD. Both use the same loaded model and 2 CPU threads.
+
+Run: ``.venv/bin/python bench/transcription.py [--count 50] [--source raw --source gsm]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from switchboard.config import Settings
+from switchboard.transcription.audio import WHISPER_RATE, decode
+from switchboard.transcription.corpus import Prompt, load_prompts, pick_mixed
+from switchboard.transcription.model import LoadedModel, load_model
+from switchboard.transcription.transcriber import DecodeOptions, Transcriber
+from switchboard.transcription.wer import wer
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    path: Path
+    text: str
+    seconds: float
+
+
+def _join_long(prompts: list[Prompt], count: int, workdir: Path) -> list[Item]:
+    """Recordings of >= 20 s: consecutive prompts joined with 0.6 s of silence."""
+    pool = sorted((p for p in prompts if 3.0 <= p.seconds <= 12.0), key=lambda p: p.name)
+    items: list[Item] = []
+    cursor = 0
+    for n in range(count):
+        parts: list[np.ndarray] = []
+        texts: list[str] = []
+        seconds = 0.0
+        while seconds < 24.0 and cursor < len(pool):
+            prompt = pool[cursor]
+            cursor += 7  # spread over the alphabet, deterministic
+            if cursor >= len(pool):
+                cursor = cursor % len(pool) + 1
+            data, rate = sf.read(str(prompt.path), dtype="int16")
+            parts += [data, np.zeros(int(0.6 * rate), dtype=np.int16)]
+            texts.append(prompt.text)
+            seconds += prompt.seconds + 0.6
+        path = workdir / f"long-{n}.wav"
+        sf.write(str(path), np.concatenate(parts), 8000, subtype="PCM_16")
+        items.append(Item(f"long-{n}", path, " ".join(texts), seconds))
+    return items
+
+
+def source_raw(items: list[Item], workdir: Path) -> list[Item]:
+    """The files as they are."""
+    return items
+
+
+def source_gsm(items: list[Item], workdir: Path) -> list[Item]:
+    """Each file encoded to GSM 06.10 and decoded back to 16-bit WAV (sox, no dither)."""
+    sox = shutil.which("sox")
+    if sox is None:
+        raise SystemExit("sox is needed for --source gsm")
+    out: list[Item] = []
+    for item in items:
+        gsm = workdir / f"{item.name}.gsm"
+        wav = workdir / f"{item.name}.gsm.wav"
+        subprocess.run([sox, "-D", str(item.path), "-r", "8000", "-c", "1", str(gsm)], check=True)
+        subprocess.run(
+            [sox, "-D", str(gsm), "-e", "signed-integer", "-b", "16", str(wav)], check=True
+        )
+        out.append(Item(item.name, wav, item.text, item.seconds))
+    return out
+
+
+def source_through_call(items: list[Item], workdir: Path) -> list[Item]:
+    """Each file spoken into voicemail through a real call (needs ``call simulate``)."""
+    probe = subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "call", "simulate", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        raise SystemExit(
+            "--source through-call needs `switchboard call simulate`, which does not exist yet"
+        )
+    raise SystemExit("through-call: wire `switchboard call simulate --say` here once it lands")
+
+
+SOURCES: dict[str, Callable[[list[Item], Path], list[Item]]] = {
+    "raw": source_raw,
+    "gsm": source_gsm,
+    "through-call": source_through_call,
+}
+
+
+def naive(loaded: LoadedModel, path: Path) -> str:
+    """Baseline: linear-interpolation resampling, greedy, no VAD."""
+    decoded = decode(path)
+    mono = np.mean(np.stack(decoded.channels), axis=0)
+    n_out = int(len(mono) * WHISPER_RATE / decoded.sample_rate)
+    t_out = np.arange(n_out) / WHISPER_RATE
+    t_in = np.arange(len(mono)) / decoded.sample_rate
+    samples = np.interp(t_out, t_in, mono).astype(np.float32)
+    segments, _ = loaded.model.transcribe(samples, language="en", beam_size=1)
+    return " ".join(s.text.strip() for s in segments)
+
+
+@dataclass
+class Run:
+    pairs: list[tuple[str, str]]
+    seconds: dict[str, float]
+    audio: dict[str, float]
+
+    def rtf(self, bucket: str) -> float:
+        return self.seconds[bucket] / self.audio[bucket] if self.audio.get(bucket) else float("nan")
+
+
+def _bucket(seconds: float) -> str:
+    if seconds >= 20.0:
+        return "long"
+    if 2.0 <= seconds <= 5.0:
+        return "short"
+    return "other"
+
+
+def run(items: list[Item], transcribe: Callable[[Path], str]) -> Run:
+    result = Run(pairs=[], seconds={}, audio={})
+    for item in items:
+        started = time.perf_counter()
+        hypothesis = transcribe(item.path)
+        elapsed = time.perf_counter() - started
+        result.pairs.append((item.text, hypothesis))
+        for bucket in (_bucket(item.seconds), "all"):
+            result.seconds[bucket] = result.seconds.get(bucket, 0.0) + elapsed
+            result.audio[bucket] = result.audio.get(bucket, 0.0) + item.seconds
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=50, help="prompts in the corpus")
+    parser.add_argument("--long", type=int, default=4, help="joined recordings of >= 20 s")
+    parser.add_argument("--source", action="append", choices=sorted(SOURCES))
+    parser.add_argument("--model", help="model name or directory (default: settings)")
+    parser.add_argument("--beam", type=int, help="beam size of our pipeline (default: settings)")
+    parser.add_argument("--no-vad", action="store_true", help="our pipeline without VAD")
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args()
+
+    settings = Settings()
+    prompts = load_prompts(settings)
+    if not prompts:
+        raise SystemExit(f"no core sound prompts under {settings.rootfs_cache} (or -try)")
+    chosen = pick_mixed(prompts, args.count)
+    items = [Item(p.name, p.path, p.text, p.seconds) for p in chosen]
+
+    load_model(settings, name=args.model)  # warm the page cache: load time is a warm figure
+    loaded = load_model(settings, name=args.model)
+    options = DecodeOptions.from_settings(settings)
+    options = DecodeOptions(
+        beam_size=args.beam or options.beam_size,
+        language=options.language,
+        initial_prompt=options.initial_prompt,
+        vad=not args.no_vad,
+    )
+    ours = Transcriber(model=loaded, options=options)
+
+    def pipeline(path: Path) -> str:
+        return ours.transcribe(path).text
+
+    print(
+        f"model {loaded.name} ({loaded.source}) load {loaded.load_seconds:.3f} s, "
+        f"compute {settings.whisper_compute_type}, threads {settings.whisper_threads}, "
+        f"beam {options.beam_size}, vad {options.vad}"
+    )
+    with tempfile.TemporaryDirectory(prefix="sb-bench-") as tmp:
+        workdir = Path(tmp)
+        items += _join_long(prompts, args.long, workdir)
+        total = sum(i.seconds for i in items)
+        short = sum(1 for i in items if _bucket(i.seconds) == "short")
+        print(
+            f"corpus: {len(items)} recordings, {total:.0f} s of audio, "
+            f"{short} of 2-5 s, {args.long} of >= 20 s"
+        )
+        pipeline(items[0].path)  # first inference pays one-off costs; keep them out
+        naive(loaded, items[0].path)
+        for source in args.source or ["raw", "gsm"]:
+            corpus = SOURCES[source](items, workdir)
+            mine = run(corpus, pipeline)
+            base = run(corpus, lambda p: naive(loaded, p))
+            w_mine, w_base = wer(mine.pairs), wer(base.pairs)
+            print(f"\n[{source}]")
+            print(f"  {'':10}{'WER':>8}{'RTF all':>9}{'RTF 2-5s':>10}{'RTF >=20s':>11}")
+            for label, r, w in (("pipeline", mine, w_mine), ("baseline", base, w_base)):
+                print(
+                    f"  {label:10}{w:8.2%}{r.rtf('all'):9.3f}{r.rtf('short'):10.3f}"
+                    f"{r.rtf('long'):11.3f}"
+                )
+            print(
+                f"  ratio baseline/pipeline: WER {w_base / max(w_mine, 1e-9):.2f}x, "
+                f"RTF {base.rtf('all') / mine.rtf('all'):.2f}x"
+            )
+            if args.show_errors:
+                for (ref, hyp), item in zip(mine.pairs, corpus, strict=True):
+                    if wer([(ref, hyp)]):
+                        print(f"    {item.name}: REF {ref!r}\n{'':6}HYP {hyp!r}")
+
+
+if __name__ == "__main__":
+    main()
