@@ -124,8 +124,30 @@ async def enqueue(
     )
     session.add(row)
     if notify is not None:
-        event.listen(session.sync_session, "after_commit", lambda _s: notify(), once=True)
+        notify_after_commit(session, notify)
     return row
+
+
+def notify_after_commit(session: AsyncSession, notify: Callable[[], None]) -> None:
+    """Call ``notify`` once when the session's current transaction commits.
+
+    Several enqueues in one transaction register one call; a rolled-back
+    transaction leaves the hook for the session's next commit, where an extra
+    wake-up is harmless.
+    """
+    pending: set[Callable[[], None]] = session.info.setdefault("outbox_notify", set())
+    if notify in pending:
+        return
+    if not pending:
+
+        def _fire(_session: object) -> None:
+            callbacks = list(pending)
+            pending.clear()
+            for callback in callbacks:
+                callback()
+
+        event.listen(session.sync_session, "after_commit", _fire, once=True)
+    pending.add(notify)
 
 
 def backoff_seconds(attempts: int, *, base: float, maximum: float, rng: random.Random) -> float:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.engine.outbox import notify_after_commit
 from switchboard.models.base import utcnow
 from switchboard.models.outbox import DeliveryStatus, WebhookDelivery
 from switchboard.services.exceptions import BadRequest, NotFound
@@ -112,7 +113,7 @@ async def replay_delivery(
     row.claimed_by = None
     row.delivered_at = None
     if notify is not None:
-        event.listen(session.sync_session, "after_commit", lambda _s: notify(), once=True)
+        notify_after_commit(session, notify)
     return row
 
 

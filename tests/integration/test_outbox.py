@@ -300,3 +300,51 @@ async def test_lease_shorter_than_a_request_is_refused(
     unsafe = fast_settings(outbox_lease_seconds=5.0, outbox_request_timeout_seconds=15.0)
     with pytest.raises(ValueError, match="outbox_lease_seconds"):
         OutboxDispatcher(sessionmaker=sessionmaker, client=client, settings=unsafe)
+
+
+async def test_notify_runs_once_per_commit_and_never_on_rollback(
+    sessionmaker: async_sessionmaker[AsyncSession], tenant_id: str
+) -> None:
+    calls: list[str] = []
+
+    def notify() -> None:
+        calls.append("wake")
+
+    async with sessionmaker() as session:
+        with pytest.raises(RuntimeError):
+            async with session.begin():
+                await enqueue(
+                    session,
+                    tenant_id=tenant_id,
+                    call_sid=CALL_A,
+                    url="http://x/s",
+                    params={},
+                    kind="status",
+                    notify=notify,
+                )
+                raise RuntimeError("rolled back")
+        assert calls == []
+        async with session.begin():
+            for _ in range(3):
+                await enqueue(
+                    session,
+                    tenant_id=tenant_id,
+                    call_sid=CALL_A,
+                    url="http://x/s",
+                    params={},
+                    kind="status",
+                    notify=notify,
+                )
+            assert calls == []
+        assert calls == ["wake"]
+        async with session.begin():
+            await enqueue(
+                session,
+                tenant_id=tenant_id,
+                call_sid=CALL_B,
+                url="http://x/s",
+                params={},
+                kind="status",
+                notify=notify,
+            )
+        assert calls == ["wake", "wake"]
