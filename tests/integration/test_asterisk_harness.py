@@ -240,3 +240,40 @@ def test_unreachable_mirror_is_a_typed_build_error(tmp_path: Path) -> None:
         ensure_rootfs(target, "http://127.0.0.1:9/debian")
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir() if "build" in p.name] == []
+
+
+def test_cli_up_status_cli_down_round_trip(asterisk_rootfs: Path, tmp_path: Path) -> None:
+    ports = free_ports()
+    base = ["--name", "cli", "--base-dir", str(tmp_path / "cli")]
+
+    def switchboard(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "switchboard.cli", "asterisk", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    up = switchboard(
+        "up",
+        *base,
+        "--ari-port",
+        str(ports.ari),
+        "--ami-port",
+        str(ports.ami),
+        "--sip-port",
+        str(ports.sip),
+    )
+    try:
+        assert up.returncode == 0, up.stderr
+        assert f"export SWITCHBOARD_ARI_PORT={ports.ari}" in up.stdout
+        status = switchboard("status", *base)
+        assert status.returncode == 0
+        assert "is running" in status.stdout and "System uptime" in status.stdout
+        channels = switchboard("cli", "core show channels count", *base)
+        assert "active channel" in channels.stdout
+    finally:
+        down = switchboard("down", *base)
+    assert down.returncode == 0
+    assert "stopped" in down.stdout
+    stopped = switchboard("status", *base)
+    assert stopped.returncode == 3
+    refused = switchboard("cli", "core show uptime", *base)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: ") and "Traceback" not in refused.stderr
