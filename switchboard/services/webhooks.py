@@ -11,9 +11,10 @@ one that lost it processes it now.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.engine.outbox import notify_after_commit
@@ -115,6 +116,27 @@ async def replay_delivery(
     if notify is not None:
         notify_after_commit(session, notify)
     return row
+
+
+async def prune_deliveries(session: AsyncSession, *, finished_before: datetime) -> int:
+    """Delete delivered and finally failed rows created before ``finished_before``.
+
+    Pending rows are never pruned, whatever their age. The caller commits.
+
+    Returns:
+        How many rows were deleted.
+    """
+    result = await session.execute(
+        delete(WebhookDelivery)
+        .where(
+            WebhookDelivery.status.in_(
+                (DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value)
+            ),
+            WebhookDelivery.created_at < finished_before,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def delivery_view(row: WebhookDelivery) -> dict[str, Any]:

@@ -348,3 +348,29 @@ async def test_notify_runs_once_per_commit_and_never_on_rollback(
                 notify=notify,
             )
         assert calls == ["wake", "wake"]
+
+
+async def test_prune_keeps_pending_and_recent_rows(
+    sessionmaker: async_sessionmaker[AsyncSession], tenant_id: str
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from switchboard.services.webhooks import prune_deliveries
+
+    await enqueue_status(sessionmaker, tenant_id, CALL_A, "http://x/s", STATUSES)
+    old = utcnow() - timedelta(days=40)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.sequence <= 3)
+            .values(created_at=old, status="delivered")
+        )
+        await session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.sequence == 3).values(status="pending")
+        )
+    async with sessionmaker() as session, session.begin():
+        deleted = await prune_deliveries(session, finished_before=utcnow() - timedelta(days=30))
+    assert deleted == 2
+    assert [r.sequence for r in await rows(sessionmaker)] == [3, 4]
