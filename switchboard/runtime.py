@@ -65,7 +65,9 @@ def engine_health(engine: Engine, registry: HealthRegistry) -> None:
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     """Run engine + API + outbox (+ a worker process) until SIGINT/SIGTERM."""
     database = await open_database(settings)
-    engine = Engine(settings, database.sessionmaker)
+    client = httpx.AsyncClient()
+    outbox = OutboxDispatcher(sessionmaker=database.sessionmaker, client=client, settings=settings)
+    engine = Engine(settings, database.sessionmaker, http=client, on_callbacks=outbox.notify)
     health = HealthRegistry()
     engine_health(engine, health)
     app = create_app(settings, sessionmaker=database.sessionmaker, health=health, engine=engine)
@@ -79,10 +81,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    async with httpx.AsyncClient() as client:
-        outbox = OutboxDispatcher(
-            sessionmaker=database.sessionmaker, client=client, settings=settings
-        )
+    async with client:
         await engine.start()
         outbox.start()
         worker = await _start_worker(settings) if with_worker else None

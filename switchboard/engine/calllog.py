@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard.engine.outbox import enqueue
 from switchboard.models import CallLeg, CallLog
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,14 @@ class _Op:
 class CallLogWriter:
     """Applies call-log writes in order; :meth:`flush` waits for them."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        on_callbacks: Callable[[], None] | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._on_callbacks = on_callbacks
         self._queue: asyncio.Queue[_Op | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
@@ -72,6 +80,25 @@ class CallLogWriter:
         """Queue an update of the leg ``leg_sid``."""
         self._put(_Op("leg", "update", leg_sid, values))
 
+    def enqueue_callback(
+        self,
+        *,
+        tenant_id: str,
+        call_sid: str,
+        url: str,
+        method: str,
+        params: dict[str, str],
+        kind: str,
+    ) -> None:
+        """Queue a webhook for the outbox, committed with the writes queued before it.
+
+        The state change that caused the callback is queued first, so both land
+        in the same transaction (or the callback in a later one, never before).
+        """
+        values = {"tenant_id": tenant_id, "url": url, "method": method, "params": params,
+                  "kind": kind}
+        self._put(_Op("callback", "insert", call_sid, values))
+
     def _put(self, op: _Op) -> None:
         self._idle.clear()
         self._queue.put_nowait(op)
@@ -101,6 +128,8 @@ class CallLogWriter:
             async with self._sessionmaker() as session, session.begin():
                 for op in batch:
                     await _execute(session, op)
+            if self._on_callbacks and any(op.table == "callback" for op in batch):
+                self._on_callbacks()
         except Exception:
             log.exception("call log batch failed; retrying one by one", extra={"ops": len(batch)})
             for op in batch:
@@ -114,6 +143,10 @@ class CallLogWriter:
 
 
 async def _execute(session: AsyncSession, op: _Op) -> None:
+    if op.table == "callback":
+        await enqueue(session, call_sid=op.key, **op.values)
+        await session.flush()
+        return
     model: type[CallLog] | type[CallLeg] = CallLog if op.table == "call" else CallLeg
     if op.kind == "insert":
         await session.execute(insert(model).values(**op.values))

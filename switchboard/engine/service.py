@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import ids
@@ -26,14 +27,29 @@ from switchboard.engine.calls.call import Call, Event
 from switchboard.engine.calls.executor import FlowExecutor
 from switchboard.engine.calls.inbound import InboundCallHandler
 from switchboard.engine.calls.routes import NumberRoute
+from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.events import CallRegistry
+from switchboard.engine.media import MediaCache
 from switchboard.engine.pjsip_sync import PjsipSync
 from switchboard.engine.reconcile import CdrReconciler
-from switchboard.engine.recordings import RecordingStore
+from switchboard.engine.recordings import ASTERISK_SPOOL, RecordingStore
 from switchboard.engine.routing import RoutingTable
 from switchboard.models import CallDirection, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def _media_cache(settings: Settings, http: httpx.AsyncClient) -> MediaCache:
+    """Spoken and fetched audio, in a directory Asterisk reads too."""
+    if settings.asterisk_spool_dir is not None:
+        return MediaCache(
+            directory=settings.asterisk_spool_dir / "switchboard" / "media",
+            asterisk_directory=f"{ASTERISK_SPOOL}/switchboard/media",
+            client=http,
+        )
+    directory = settings.state_dir / "media"
+    return MediaCache(directory=directory, asterisk_directory=str(directory), client=http)
+
 
 DID_CONTEXT = "switchboard-did"
 FALLBACK_CONTEXT = "switchboard-fallback"
@@ -48,10 +64,14 @@ class Engine:
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         clock: Callable[[], datetime] = utcnow,
+        http: httpx.AsyncClient | None = None,
+        on_callbacks: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.registry = CallRegistry()
-        self.writer = CallLogWriter(sessionmaker)
+        self.writer = CallLogWriter(sessionmaker, on_callbacks=on_callbacks)
+        self._own_http = http is None
+        self.http = http or httpx.AsyncClient()
         self.routing = RoutingTable(
             sessionmaker,
             poll_seconds=settings.routing_poll_seconds,
@@ -67,6 +87,7 @@ class Engine:
             spool_dir=settings.asterisk_spool_dir,
             storage_root=settings.resolved_storage_root,
         )
+        self.voice_app = VoiceApp(self.http, timeout=settings.voice_url_timeout_seconds)
         self.executor = FlowExecutor(
             ari=self.ari,
             ami=self.ami,
@@ -75,9 +96,16 @@ class Engine:
             writer=self.writer,
             recordings=self.recordings,
             clock=clock,
+            media=_media_cache(settings, self.http),
+            voice_app=self.voice_app,
+            recording_url=lambda sid: f"{settings.base_url}/api/v1/recordings/{sid}",
         )
         self.inbound = InboundCallHandler(
-            executor=self.executor, writer=self.writer, lookup=self.routing.lookup, clock=clock
+            executor=self.executor,
+            writer=self.writer,
+            lookup=self.routing.lookup,
+            clock=clock,
+            voice_app=self.voice_app,
         )
         self.reconciler = CdrReconciler(
             sessionmaker,
@@ -117,6 +145,8 @@ class Engine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.ami.close()
         await self.writer.close()
+        if self._own_http:
+            await self.http.aclose()
 
     def status(self) -> dict[str, Any]:
         """Health of every part, for ``/health/ready``."""

@@ -53,6 +53,7 @@ class Call:
     route: NumberRoute | None = None
     simulate: str = ""
     bench_id: str = ""
+    app_driven: bool = False
     status: CallLogStatus = CallLogStatus.INCOMING_CALL
     answered_at: datetime | None = None
     ended_at: datetime | None = None

@@ -8,10 +8,13 @@ from datetime import datetime
 
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call
-from switchboard.engine.calls.executor import FlowExecutor
+from switchboard.engine.calls.callbacks import status_callback
+from switchboard.engine.calls.executor import APPLICATION_ERROR, FlowExecutor
 from switchboard.engine.calls.routes import NumberRoute
-from switchboard.engine.calls.rules import plan_verbs
-from switchboard.engine.calls.verbs import DialOutcome, Verb
+from switchboard.engine.calls.rules import VoicemailSettings, plan_verbs
+from switchboard.engine.calls.verbs import DialOutcome, Say, Verb
+from switchboard.engine.calls.voice_app import VoiceApp
+from switchboard.engine.voicedoc.exceptions import VoiceUrlDocumentError
 from switchboard.logs import bind_call
 from switchboard.models import CallDirection, CallLogStatus, CallStatus
 
@@ -37,6 +40,13 @@ def built_in_verbs(route: NumberRoute, now: datetime) -> list[Verb]:
     )
 
 
+def voicemail_only(route: NumberRoute, now: datetime) -> list[Verb]:
+    """The last resort when a voice URL gave nothing runnable: never dead air."""
+    return plan_verbs(
+        (), now=now, timezone=route.timezone, voicemail=route.voicemail or VoicemailSettings()
+    )
+
+
 class InboundCallHandler:
     """Logs, routes and runs one inbound call at a time per task."""
 
@@ -47,11 +57,13 @@ class InboundCallHandler:
         writer: CallLogWriter,
         lookup: Callable[[str], NumberRoute | None],
         clock: Callable[[], datetime],
+        voice_app: VoiceApp,
     ) -> None:
         self._executor = executor
         self._writer = writer
         self._lookup = lookup
         self._clock = clock
+        self._voice_app = voice_app
 
     async def handle(self, call: Call) -> None:
         """Run ``call`` to its end; the call log row follows every step."""
@@ -82,7 +94,9 @@ class InboundCallHandler:
                         call, "unknown number" if route is None else "number released"
                     )
                     return
-                await self._executor.run(call, built_in_verbs(route, self._clock()))
+                self._status(call, "initiated")
+                self._status(call, "ringing")
+                await self._executor.run(call, await self._first_verbs(call, route))
                 await self._executor.hangup(call)
             except Exception as exc:
                 log.exception("call flow failed")
@@ -90,6 +104,28 @@ class InboundCallHandler:
                 await self._executor.hangup(call)
             finally:
                 self._finish(call)
+
+    async def _first_verbs(self, call: Call, route: NumberRoute) -> list[Verb]:
+        """The number's voice URL's document, or the built-in app's verbs."""
+        if not route.voice_url:
+            return built_in_verbs(route, self._clock())
+        call.app_driven = True
+        result = await self._voice_app.first_document(call)
+        if result.errors:
+            errors = "; ".join(f"{e.error_id}: {e.message} ({e.url})" for e in result.errors)
+            log.error("voice URL failed", extra={"errors": errors})
+            self._writer.update_call(call.call_sid, error=errors)
+        if result.verbs is not None:
+            return result.verbs
+        verbs = voicemail_only(route, self._clock())
+        if any(isinstance(e, VoiceUrlDocumentError) for e in result.errors):
+            verbs.insert(0, Say(text=APPLICATION_ERROR))
+        return verbs
+
+    def _status(self, call: Call, call_status: str, duration: int | None = None) -> None:
+        status_callback(
+            self._writer, self._voice_app, call, call_status, now=self._clock(), duration=duration
+        )
 
     async def _reject(self, call: Call, why: str) -> None:
         log.warning("call rejected", extra={"reason": why})
@@ -107,7 +143,12 @@ class InboundCallHandler:
         call.ended_at = self._clock()
         values: dict[str, object] = {"ended_at": call.ended_at}
         if call.status == CallLogStatus.INCOMING_CALL:
-            call.status = CallLogStatus.MISSED
+            answered_by_app = call.app_driven and call.caller_answered
+            call.status = (
+                CallLogStatus.ANSWERED_BY_CALLS_PROVIDER
+                if answered_by_app
+                else CallLogStatus.MISSED
+            )
             values["status"] = call.status
         if call.caller_answered:
             values["call_status"] = CallStatus.COMPLETED
@@ -119,4 +160,8 @@ class InboundCallHandler:
         if call.hangup_cause is not None:
             values["hangup_cause"] = call.hangup_cause
         self._writer.update_call(call.call_sid, **values)
+        if call.route is not None and call.route.enabled:
+            final = str(values.get("call_status", "completed"))
+            duration = values.get("duration")
+            self._status(call, final, duration if isinstance(duration, int) else 0)
         log.info("call ended", extra={"status": str(call.status)})

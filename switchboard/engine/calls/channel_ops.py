@@ -1,0 +1,99 @@
+"""ARI operations on a call's own channel, shared by every verb."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from switchboard.engine.ari.protocol import Query
+from switchboard.engine.calls.call import Call, Event
+from switchboard.engine.events import CallRegistry
+
+log = logging.getLogger(__name__)
+
+
+class Ari(Protocol):
+    """What the call flow needs of the ARI client."""
+
+    async def request(
+        self, method: str, uri: str, query: Query | None = None, body: Any = None
+    ) -> Any:
+        """Send one REST request; the decoded JSON answer."""
+
+
+class CallChannel:
+    """Answer, hang up, play and wait on a call's caller channel."""
+
+    def __init__(self, *, ari: Ari, registry: CallRegistry, clock: Callable[[], datetime]) -> None:
+        self.ari = ari
+        self.registry = registry
+        self.clock = clock
+
+    async def answer(self, call: Call) -> None:
+        """Answer the caller's channel once."""
+        if call.caller_answered:
+            return
+        await self.ari.request("POST", f"channels/{call.channel_id}/answer")
+        call.caller_answered = True
+        call.answered_at = call.answered_at or self.clock()
+
+    async def hangup(self, call: Call, *, reason: str = "normal") -> None:
+        """Hang the caller up (if still there)."""
+        if not call.caller_gone:
+            await self.quietly("DELETE", f"channels/{call.channel_id}", {"reason": reason})
+
+    async def quietly(self, method: str, uri: str, query: Query | None = None) -> None:
+        """A request whose failure only matters to the log (the channel may be gone)."""
+        try:
+            await self.ari.request(method, uri, query)
+        except Exception as exc:  # noqa: BLE001 - gone channels are normal here
+            log.debug("ari request failed", extra={"uri": uri, "error": str(exc)})
+
+    async def wait_for(
+        self, call: Call, predicate: Callable[[Event], bool], *, timeout: float
+    ) -> Event | None:
+        """The first event matching ``predicate`` (others are dropped), or ``None``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (left := deadline - loop.time()) > 0:
+            event = await call.next_event(left)
+            if event is not None and predicate(event):
+                return event
+        return None
+
+    async def start_playback(self, call: Call, media: str) -> str:
+        """Start playing ``media`` to the caller; returns the playback id."""
+        playback_id = str(uuid.uuid4())
+        self.registry.attach(playback_id, call)
+        await self.ari.request(
+            "POST", f"channels/{call.channel_id}/play", {"media": media, "playbackId": playback_id}
+        )
+        return playback_id
+
+    async def play(self, call: Call, media: str) -> None:
+        """Play ``media`` (an ARI media URI such as ``sound:vm-intro``) to the end."""
+        await self.answer(call)
+        playback_id = await self.start_playback(call, media)
+        try:
+            await self.wait_for(call, lambda e: is_playback_end(e, playback_id), timeout=3600)
+        finally:
+            self.registry.detach(playback_id)
+
+    async def pause(self, call: Call, seconds: float) -> None:
+        """Keep the caller in silence; a hangup ends it early."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (left := deadline - loop.time()) > 0:
+            await call.next_event(left)
+
+
+def is_playback_end(event: Event, playback_id: str) -> bool:
+    """Whether ``event`` ends playback ``playback_id``."""
+    return (
+        event.get("type") in ("PlaybackFinished", "PlaybackFailed")
+        and event.get("playback", {}).get("id") == playback_id
+    )

@@ -1,0 +1,268 @@
+"""The ``Dial`` verb on ARI: ring targets at once, bridge the first to answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from switchboard import ids
+from switchboard.engine.calllog import CallLogWriter
+from switchboard.engine.calls.call import Call, CallerGone, Leg
+from switchboard.engine.calls.channel_ops import CallChannel
+from switchboard.engine.calls.recorder import Recorder
+from switchboard.engine.calls.routes import dial_string
+from switchboard.engine.calls.verbs import Dial, DialOutcome
+from switchboard.models import CallLogStatus
+
+log = logging.getLogger(__name__)
+
+_RINGING = frozenset({"", "RINGING", "PROCEEDING", "PROGRESS"})
+_DIALSTATUS_OUTCOME = {
+    "BUSY": DialOutcome.BUSY,
+    "NOANSWER": DialOutcome.NO_ANSWER,
+    "CHANUNAVAIL": DialOutcome.FAILED,
+    "CONGESTION": DialOutcome.FAILED,
+    "CANCEL": DialOutcome.CANCELED,
+}
+# Q.850 causes of a leg destroyed before it answered.
+_CAUSE_OUTCOME = {17: DialOutcome.BUSY, 18: DialOutcome.NO_ANSWER, 19: DialOutcome.NO_ANSWER}
+
+
+@dataclass(frozen=True, slots=True)
+class DialResult:
+    """How a Dial ended: outcome, the answering leg and how long it talked."""
+
+    outcome: DialOutcome
+    leg: Leg | None = None
+    seconds: int = 0
+
+
+def combine_outcomes(outcomes: list[DialOutcome]) -> DialOutcome:
+    """One outcome for a dial that rang several targets and reached nobody."""
+    for preferred in (DialOutcome.NO_ANSWER, DialOutcome.BUSY, DialOutcome.CANCELED):
+        if preferred in outcomes:
+            return preferred
+    return DialOutcome.FAILED
+
+
+class Dialer:
+    """Runs ``Dial`` verbs for calls."""
+
+    def __init__(
+        self, *, channel: CallChannel, app: str, writer: CallLogWriter, recorder: Recorder
+    ) -> None:
+        self._ch = channel
+        self._app = app
+        self._writer = writer
+        self._recorder = recorder
+
+    async def dial(self, call: Call, verb: Dial) -> DialResult:
+        """Ring the verb's targets at once; bridge the first to answer.
+
+        Raises:
+            CallerGone: the caller hung up (the legs are dropped first).
+        """
+        legs = self._make_legs(call, verb)
+        if not legs:
+            return DialResult(DialOutcome.FAILED)
+        started = await asyncio.gather(
+            *(self._start_leg(call, leg, verb) for leg in legs),
+            *([self._ring_caller(call)] if not call.caller_answered else []),
+            return_exceptions=True,
+        )
+        ringing = {
+            leg.channel_id: leg for leg, ok in zip(legs, started, strict=False) if ok is True
+        }
+        for leg in legs:
+            self._writer.insert_leg(
+                {
+                    "call_sid": call.call_sid,
+                    "leg_sid": leg.leg_sid,
+                    "channel_id": leg.channel_id,
+                    "role": "target",
+                    "target": leg.target,
+                    "started_at": leg.started_at,
+                    "dial_status": None if leg.channel_id in ringing else "failed",
+                }
+            )
+        try:
+            winner, outcomes = await self._await_answer(call, ringing, verb.timeout)
+        except CallerGone:
+            await self._drop_legs(ringing.values(), DialOutcome.CANCELED)
+            raise
+        outcomes.extend(DialOutcome.FAILED for _ in range(len(legs) - len(ringing)))
+        if winner is None:
+            return DialResult(combine_outcomes(outcomes))
+        losers = [leg for cid, leg in ringing.items() if cid != winner.channel_id]
+        await self._drop_legs(losers, DialOutcome.CANCELED, reason="answered_elsewhere")
+        seconds = await self._connect(call, winner, verb)
+        return DialResult(DialOutcome.COMPLETED, winner, seconds)
+
+    def _make_legs(self, call: Call, verb: Dial) -> list[Leg]:
+        trunk = call.route.trunk if call.route else None
+        legs: list[Leg] = []
+        for target in verb.targets[:10]:
+            endpoint = dial_string(target, trunk, simulate=bool(call.simulate))
+            if not endpoint:
+                log.warning("target unreachable", extra={"target": target.value})
+                continue
+            leg = Leg(
+                leg_sid=ids.call_sid(),
+                channel_id=str(uuid.uuid4()),
+                target=target.value,
+                endpoint=endpoint,
+                started_at=self._ch.clock(),
+            )
+            legs.append(leg)
+            call.legs[leg.channel_id] = leg
+            self._ch.registry.attach(leg.channel_id, call)
+        return legs
+
+    async def _ring_caller(self, call: Call) -> bool:
+        await self._ch.quietly("POST", f"channels/{call.channel_id}/ring")
+        return True
+
+    async def _start_leg(self, call: Call, leg: Leg, verb: Dial) -> bool:
+        caller_id = verb.caller_id or call.from_number
+        variables = {"CALLERID(num)": caller_id, "CALLERID(name)": caller_id}
+        if call.simulate:
+            variables["__SB_SIMULATE"] = call.simulate
+        if call.bench_id:
+            variables["__SB_BENCH_ID"] = call.bench_id
+        try:
+            await self._ch.ari.request(
+                "POST",
+                "channels/create",
+                {
+                    "endpoint": leg.endpoint,
+                    "app": self._app,
+                    "appArgs": f"leg,{call.call_sid}",
+                    "channelId": leg.channel_id,
+                    "originator": call.channel_id,
+                },
+                {"variables": variables},
+            )
+            await self._ch.ari.request(
+                "POST",
+                f"channels/{leg.channel_id}/dial",
+                {"caller": call.channel_id, "timeout": max(1, min(600, verb.timeout))},
+            )
+        except Exception as exc:  # noqa: BLE001 - an unreachable target is an outcome
+            log.warning("could not ring target", extra={"target": leg.target, "error": str(exc)})
+            leg.dial_status = "failed"
+            return False
+        return True
+
+    async def _await_answer(
+        self, call: Call, ringing: dict[str, Leg], timeout: int
+    ) -> tuple[Leg | None, list[DialOutcome]]:
+        """Wait for the first answer, or for every leg to fail."""
+        pending = dict(ringing)
+        outcomes: list[DialOutcome] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout + 5
+        while pending and (left := deadline - loop.time()) > 0:
+            event = await call.next_event(left)
+            if event is None:
+                break
+            kind = event.get("type")
+            if kind == "Dial":
+                peer = event.get("peer", {}).get("id")
+                status = str(event.get("dialstatus", ""))
+                if peer not in pending or status in _RINGING:
+                    continue
+                leg = pending.pop(peer)
+                leg.dial_status = status
+                if status == "ANSWER":
+                    leg.answered_at = self._ch.clock()
+                    return leg, outcomes
+                outcome = _DIALSTATUS_OUTCOME.get(status, DialOutcome.FAILED)
+                outcomes.append(outcome)
+                self._end_leg(leg, outcome)
+            elif kind == "ChannelDestroyed":
+                channel_id = event.get("channel", {}).get("id")
+                if channel_id in pending:
+                    leg = pending.pop(channel_id)
+                    cause = event.get("cause")
+                    leg.cause = cause if isinstance(cause, int) else None
+                    outcome = _CAUSE_OUTCOME.get(leg.cause or 0, DialOutcome.FAILED)
+                    outcomes.append(outcome)
+                    self._end_leg(leg, outcome)
+        # No word from Asterisk in time about these: give up on them.
+        outcomes.extend(DialOutcome.NO_ANSWER for _ in pending)
+        await self._drop_legs(pending.values(), DialOutcome.NO_ANSWER)
+        return None, outcomes
+
+    def _end_leg(self, leg: Leg, outcome: DialOutcome) -> None:
+        leg.ended_at = leg.ended_at or self._ch.clock()
+        self._writer.update_leg(
+            leg.leg_sid, dial_status=outcome.value, ended_at=leg.ended_at, hangup_cause=leg.cause
+        )
+
+    async def _drop_legs(
+        self, legs: Iterable[Leg], outcome: DialOutcome, *, reason: str = "normal"
+    ) -> None:
+        legs = list(legs)
+        await asyncio.gather(
+            *(
+                self._ch.quietly("DELETE", f"channels/{leg.channel_id}", {"reason": reason})
+                for leg in legs
+            )
+        )
+        for leg in legs:
+            self._end_leg(leg, outcome)
+
+    async def _connect(self, call: Call, leg: Leg, verb: Dial) -> int:
+        """Bridge the caller with the answering leg until one side hangs up.
+
+        Returns:
+            Seconds the two talked.
+        """
+        await self._ch.answer(call)
+        bridge_id = str(uuid.uuid4())
+        self._ch.registry.attach(bridge_id, call)
+        call.bridge_id = bridge_id
+        call.status = CallLogStatus.ANSWERED_BY_STAFF
+        call.answered_by = leg.target
+        self._writer.update_call(
+            call.call_sid,
+            status=call.status,
+            call_status="in-progress",
+            answered_at=call.answered_at,
+            answered_by=leg.target,
+        )
+        self._writer.update_leg(leg.leg_sid, dial_status="answered", answered_at=leg.answered_at)
+        recording: str | None = None
+        try:
+            await self._ch.ari.request("POST", "bridges", {"type": "mixing", "bridgeId": bridge_id})
+            await self._ch.ari.request(
+                "POST",
+                f"bridges/{bridge_id}/addChannel",
+                {"channel": f"{call.channel_id},{leg.channel_id}"},
+            )
+            if verb.record != "do-not-record":
+                recording = await self._recorder.start_mixmonitor(
+                    call, dual=verb.record.endswith("dual")
+                )
+            await self._ch.wait_for(
+                call,
+                lambda e: (
+                    e.get("type") in ("ChannelDestroyed", "ChannelLeftBridge", "StasisEnd")
+                    and e.get("channel", {}).get("id") == leg.channel_id
+                ),
+                timeout=verb.time_limit,
+            )
+        finally:
+            leg.ended_at = self._ch.clock()
+            self._writer.update_leg(leg.leg_sid, ended_at=leg.ended_at)
+            await self._ch.quietly("DELETE", f"channels/{leg.channel_id}")
+            await self._ch.quietly("DELETE", f"bridges/{bridge_id}")
+            self._ch.registry.detach(bridge_id)
+            call.bridge_id = None
+            if recording is not None:
+                await self._recorder.finish_mixmonitor(call, recording, source="DialVerb")
+        answered = leg.answered_at or leg.ended_at
+        return max(0, round((leg.ended_at - answered).total_seconds()))

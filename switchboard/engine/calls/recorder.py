@@ -1,0 +1,172 @@
+"""Recording on ARI and AMI: the ``Record`` verb and recorded conversations."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from switchboard import ids
+from switchboard.engine.calllog import CallLogWriter
+from switchboard.engine.calls.call import Call, CallerGone, Event
+from switchboard.engine.calls.channel_ops import CallChannel
+from switchboard.engine.calls.verbs import Record
+from switchboard.engine.recordings import ASTERISK_SPOOL, RecordingStore, StoredFile
+from switchboard.models import CallLogStatus, Voicemail
+
+log = logging.getLogger(__name__)
+
+
+class Ami(Protocol):
+    """The AMI operations recording uses."""
+
+    async def mixmonitor(self, channel: str, file: str, options: str = "") -> None:
+        """Start MixMonitor on ``channel`` into ``file``."""
+
+    async def stop_mixmonitor(self, channel: str, mixmonitor_id: str | None = None) -> None:
+        """Stop MixMonitor on ``channel``."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What a ``Record`` verb left: the recording (if kept) and how it ended."""
+
+    recording_sid: str | None
+    duration: float
+    digits: str
+
+
+def terminate_on(keys: str) -> str:
+    """ARI's ``terminateOn`` for a provider ``finishOnKey`` set."""
+    if not keys:
+        return "none"
+    return keys if len(keys) == 1 else "any"
+
+
+class Recorder:
+    """Records callers and conversations and keeps the files."""
+
+    def __init__(
+        self,
+        *,
+        channel: CallChannel,
+        ami: Ami,
+        writer: CallLogWriter,
+        recordings: RecordingStore,
+    ) -> None:
+        self._ch = channel
+        self._ami = ami
+        self._writer = writer
+        self._recordings = recordings
+
+    async def start_mixmonitor(self, call: Call, *, dual: bool) -> str | None:
+        """Record both sides (caller left, callee right when ``dual``); the recording SID."""
+        sid = ids.recording_sid()
+        path = f"{ASTERISK_SPOOL}/switchboard/rec/{sid}.wav"
+        try:
+            await self._ami.mixmonitor(call.channel_name, path, "D" if dual else "")
+        except Exception as exc:  # noqa: BLE001 - the call goes on unrecorded
+            log.error("recording did not start", extra={"error": str(exc)})
+            return None
+        return sid
+
+    async def finish_mixmonitor(self, call: Call, sid: str, *, source: str) -> None:
+        """Stop the conversation recording and keep its file."""
+        if not call.caller_gone:
+            with contextlib.suppress(Exception):
+                await self._ami.stop_mixmonitor(call.channel_name)
+        host = self._recordings.host_path(f"{ASTERISK_SPOOL}/switchboard/rec/{sid}.wav")
+        if host is None or not await self._recordings.wait_for_file(host):
+            log.error("recording file missing", extra={"recording_sid": sid})
+            return
+        tenant = call.route.tenant_id if call.route else None
+        stored = await self._recordings.store(host, tenant_id=tenant, name=sid)
+        await self._recordings.save(
+            stored, recording_sid=sid, tenant_id=tenant, call_sid=call.call_sid, source=source
+        )
+        self._writer.update_call(call.call_sid, has_recording=True)
+
+    async def record(self, call: Call, verb: Record) -> RecordResult:
+        """Record the caller (a voicemail when ``verb.voicemail``).
+
+        Raises:
+            CallerGone: after the recording is kept, when the caller hung up.
+        """
+        await self._ch.answer(call)
+        sid = ids.recording_sid()
+        self._ch.registry.attach(sid, call)
+        query: dict[str, Any] = {
+            "name": sid,
+            "format": "wav",
+            "maxDurationSeconds": verb.max_length,
+            "maxSilenceSeconds": verb.timeout,
+            "ifExists": "overwrite",
+            "beep": verb.play_beep,
+            "terminateOn": terminate_on(verb.finish_on_key),
+        }
+        digits = ""
+
+        def finished(event: Event) -> bool:
+            nonlocal digits
+            if event.get("type") == "ChannelDtmfReceived":
+                digits = digits or str(event.get("digit", ""))
+                return False
+            return (
+                event.get("type") in ("RecordingFinished", "RecordingFailed")
+                and event.get("recording", {}).get("name") == sid
+            )
+
+        gone = False
+        try:
+            await self._ch.ari.request("POST", f"channels/{call.channel_id}/record", query)
+            if call.simulate:
+                await self._ch.quietly(
+                    "POST",
+                    "asterisk/variable",
+                    {"variable": f"SBREC_{call.linkedid}", "value": "1"},
+                )
+            await self._ch.wait_for(call, finished, timeout=verb.max_length + 30)
+        except CallerGone:
+            gone = True
+            digits = "hangup"
+        finally:
+            self._ch.registry.detach(sid)
+        stored = await self._keep(call, sid, verb)
+        if gone:
+            raise CallerGone
+        if stored is None:
+            return RecordResult(None, 0.0, digits)
+        return RecordResult(sid, stored.duration, digits)
+
+    async def _keep(self, call: Call, sid: str, verb: Record) -> StoredFile | None:
+        host = self._recordings.host_path(f"{ASTERISK_SPOOL}/recording/{sid}.wav")
+        if host is None or not await self._recordings.wait_for_file(host, timeout=3):
+            log.info("nothing was recorded", extra={"recording_sid": sid})
+            return None
+        tenant = call.route.tenant_id if call.route else None
+        stored = await self._recordings.store(host, tenant_id=tenant, name=sid)
+        if stored.duration < 0.5:
+            log.info("recording too short to keep", extra={"seconds": stored.duration})
+            return None
+        voicemail = None
+        if verb.voicemail:
+            voicemail = Voicemail(
+                tenant_id=tenant,
+                number_id=call.route.number_id if call.route else None,
+                call_sid=call.call_sid,
+                from_number=call.from_number,
+                to_number=call.to_number,
+            )
+        await self._recordings.save(
+            stored,
+            recording_sid=sid,
+            tenant_id=tenant,
+            call_sid=call.call_sid,
+            source="Voicemail" if verb.voicemail else "RecordVerb",
+            voicemail=voicemail,
+        )
+        if verb.voicemail:
+            call.status = CallLogStatus.VOICEMAIL_RECEIVED
+            self._writer.update_call(call.call_sid, status=call.status, has_voicemail=True)
+        return stored
