@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.ids import new_uuid
 from switchboard.models import Recording, SystemState, Transcript, TranscriptionJob, Voicemail
 from switchboard.models.base import UTCDateTime, utcnow
 from switchboard.services.exceptions import BadRequest, NotFound
@@ -79,8 +80,6 @@ def enqueue_transcription(
         The new job (status ``queued``, due now).
     """
     if recording.id is None:
-        from switchboard.ids import new_uuid
-
         recording.id = new_uuid()
     job = TranscriptionJob(
         recording_id=recording.id,

