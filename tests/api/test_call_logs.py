@@ -164,9 +164,11 @@ async def test_log_errors(client, world, sessionmaker):
     r = await client.get("/api/v1/calls/logs?limit=0", headers=reader)
     assert_v1_error(r, 422)
     r = await client.get("/api/v1/calls/logs?disposition=exploded", headers=reader)
-    assert assert_v1_error(r, 400, "bad_request")["field"] == "status"
+    assert assert_v1_error(r, 422, "validation_error")["field"] == "disposition"
     r = await client.get("/api/v1/calls/logs?cursor=%%%", headers=reader)
-    assert assert_v1_error(r, 400)["field"] == "cursor"
+    assert assert_v1_error(r, 422)["field"] == "cursor"
+    r = await client.get("/api/v1/calls/logs?cursor=bm90LWEtY3Vyc29y", headers=reader)
+    assert assert_v1_error(r, 400, "bad_request")["field"] == "cursor"
     for path in ("/api/v1/calls/logs", "/api/v1/calls/logs/export.csv",
                  f"/api/v1/calls/logs/{row.id}"):
         assert_v1_error(await client.get(path), 401)

@@ -21,13 +21,18 @@ from switchboard.services.paging import MAX_LIMIT
 router = APIRouter(prefix="/api/v1/calls/logs", tags=["call logs"])
 
 Direction = Literal["inbound", "outbound", "INBOUND", "OUTBOUND"]
+Disposition = Literal[
+    "INCOMING_CALL", "ANSWERED_BY_STAFF", "MISSED", "ANSWERED_BY_CALLS_PROVIDER",
+    "MISSED_CALL_HANDLED", "VOICEMAIL_RECEIVED", "queued", "ringing", "in-progress",
+    "completed", "busy", "no-answer", "failed", "canceled",
+]
 
 
 def _filters(
     direction: Annotated[Direction | None, Query()] = None,
-    disposition: Annotated[str | None, Query(max_length=32,
-                                             description="Call or business status")] = None,
-    status: Annotated[str | None, Query(max_length=32, description="Alias of disposition")] = None,
+    disposition: Annotated[Disposition | None,
+                           Query(description="Business (VoiceCall) or call status")] = None,
+    status: Annotated[Disposition | None, Query(description="Alias of disposition")] = None,
     from_: Annotated[str | None, Query(alias="from", max_length=64)] = None,
     to: Annotated[str | None, Query(max_length=64)] = None,
     date_start: Annotated[datetime | None, Query()] = None,
@@ -56,7 +61,7 @@ class _Paging:
 def _paging(
     page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 25,
-    cursor: Annotated[str | None, Query(max_length=200,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_\-]*$",
                                         description="next_cursor of the previous page")] = None,
 ) -> _Paging:
     return _Paging(page=page, limit=limit, cursor=cursor)
