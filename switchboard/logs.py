@@ -24,6 +24,7 @@ class JsonFormatter(logging.Formatter):
     """Formats records as JSON with the ``extra`` fields and the call SID."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """One JSON line for ``record``."""
         data: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),

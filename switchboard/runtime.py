@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from switchboard.api.app import create_app
 from switchboard.api.health import ComponentHealth, HealthRegistry
 from switchboard.config import Settings
-from switchboard.engine.outbox import OutboxDispatcher
+from switchboard.engine.outbox_dispatcher import OutboxDispatcher
 from switchboard.engine.service import Engine
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker

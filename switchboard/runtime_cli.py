@@ -13,16 +13,10 @@ from switchboard import logs
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs
 from switchboard.asterisk.exceptions import AsteriskHarnessError
 from switchboard.config import Settings
-from switchboard.demo import ensure_demo
-from switchboard.runtime import open_database, serve
-from switchboard.simulate import (
-    SimulationError,
-    describe,
-    parse_behaviour,
-    place_call,
-    stage_audio,
-    wait_for_call_log,
-)
+from switchboard.simulate import SimulationError, parse_behaviour
+
+# The engine, the API and the database layer are imported by the commands
+# that run them, so `switchboard --help` and other commands start quickly.
 
 call_app = typer.Typer(help="Try calls without a phone.", no_args_is_help=True)
 
@@ -48,6 +42,8 @@ def serve_command(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "INFO",
 ) -> None:
     """Run the engine, the API and the webhook outbox (and a transcription worker)."""
+    from switchboard.runtime import serve
+
     logs.configure(log_level)
     settings = local_asterisk_settings(Settings())
     if not settings.ari_password:
@@ -59,6 +55,9 @@ def demo_command(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "INFO",
 ) -> None:
     """Start a local Asterisk, seed a demo business and run everything."""
+    from switchboard.demo import ensure_demo
+    from switchboard.runtime import open_database, serve
+
     logs.configure(log_level)
     settings = Settings()
     try:
@@ -115,6 +114,9 @@ def simulate_command(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the call log.")] = 120.0,
 ) -> None:
     """Place a real call through Asterisk into a DID and print its call log."""
+    from switchboard.runtime import open_database
+    from switchboard.simulate import describe, place_call, stage_audio, wait_for_call_log
+
     chosen = [
         name for flag, name in ((answer, "answer"), (no_answer, "noanswer"), (busy, "busy")) if flag
     ]

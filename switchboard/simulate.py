@@ -94,6 +94,9 @@ async def place_call(
     ring_seconds: float = 0.3,
     bench_id: str | None = None,
     context: str = "switchboard-did",
+    dtmf: str | None = None,
+    dtmf_delay: float = 1.0,
+    listen: str | None = None,
 ) -> SimulatedCall:
     """Originate the simulated caller into ``did`` (returns at once).
 
@@ -108,6 +111,10 @@ async def place_call(
         ring_seconds: how long a target rings before answering.
         bench_id: tags the call's dialplan stamps for benchmarks.
         context: the entry context (the DID context, or a benchmark one).
+        dtmf: keys the caller presses once answered (for ``Gather``).
+        dtmf_delay: seconds after the answer before pressing them.
+        listen: record what the caller hears for ``hold_seconds`` into
+            ``<spool>/switchboard/sim/heard-<listen>.wav``.
 
     Raises:
         SimulationError: when Asterisk refuses the call.
@@ -121,6 +128,11 @@ async def place_call(
     }
     if say:
         variables["SB_SAY"] = say
+    if listen:
+        variables["SB_LISTEN"] = listen
+    if dtmf:
+        variables["SB_DTMF"] = dtmf
+        variables["SB_DTMF_DELAY"] = str(dtmf_delay)
     if bench_id:
         variables["__SB_BENCH_ID"] = bench_id
     body: dict[str, Any] = {"variables": variables}

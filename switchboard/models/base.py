@@ -36,6 +36,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (naive on SQLite) on the way in."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -44,6 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Read back as an aware UTC datetime."""
         if value is None:
             return None
         assert isinstance(value, datetime)

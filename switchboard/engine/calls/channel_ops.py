@@ -32,6 +32,7 @@ class CallChannel:
         self.ari = ari
         self.registry = registry
         self.clock = clock
+        self.on_answer: Callable[[Call], None] | None = None
 
     async def answer(self, call: Call) -> None:
         """Answer the caller's channel once."""
@@ -40,6 +41,8 @@ class CallChannel:
         await self.ari.request("POST", f"channels/{call.channel_id}/answer")
         call.caller_answered = True
         call.answered_at = call.answered_at or self.clock()
+        if self.on_answer is not None:
+            self.on_answer(call)
 
     async def hangup(self, call: Call, *, reason: str = "normal") -> None:
         """Hang the caller up (if still there)."""

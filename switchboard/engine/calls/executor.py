@@ -14,6 +14,7 @@ from datetime import datetime
 
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone
+from switchboard.engine.calls.callbacks import status_callback
 from switchboard.engine.calls.channel_ops import Ari, CallChannel, is_playback_end
 from switchboard.engine.calls.dialing import Dialer
 from switchboard.engine.calls.recorder import Ami, Recorder
@@ -70,6 +71,12 @@ class FlowExecutor:
         self._media = media
         self._voice_app = voice_app
         self._recording_url = recording_url
+        self._clock = clock
+        self.channel.on_answer = self._answered
+
+    def _answered(self, call: Call) -> None:
+        if self._voice_app is not None:
+            status_callback(self._writer, self._voice_app, call, "in-progress", now=self._clock())
 
     async def run(self, call: Call, verbs: list[Verb]) -> None:
         """Run ``verbs`` until one ends the call or the caller hangs up."""
@@ -183,13 +190,19 @@ class FlowExecutor:
         result = await self.recorder.record(call, verb)
         if result.recording_sid and verb.recording_status_callback and call.route:
             self._recording_callback(call, verb, result.recording_sid, result.duration)
-        if not verb.action:
-            return True
-        extra = {"Digits": result.digits, "RecordingDuration": str(round(result.duration))}
-        if result.recording_sid:
-            extra["RecordingSid"] = result.recording_sid
-            extra["RecordingUrl"] = self._recording_url(result.recording_sid)
-        return await self._follow(call, verb.action, verb.method, extra)
+        if verb.action:
+            extra = {"Digits": result.digits, "RecordingDuration": str(round(result.duration))}
+            if result.recording_sid:
+                extra["RecordingSid"] = result.recording_sid
+                extra["RecordingUrl"] = self._recording_url(result.recording_sid)
+            # As at the provider, the action URL hears of a recording even when
+            # the caller hung up to end it; its document then has nobody to run for.
+            following = await self._follow(call, verb.action, verb.method, extra)
+        else:
+            following = True
+        if result.caller_gone:
+            raise CallerGone
+        return following
 
     def _recording_callback(self, call: Call, verb: Record, sid: str, seconds: float) -> None:
         assert call.route is not None and verb.recording_status_callback

@@ -35,6 +35,7 @@ class RecordResult:
     recording_sid: str | None
     duration: float
     digits: str
+    caller_gone: bool = False
 
 
 def terminate_on(keys: str) -> str:
@@ -90,8 +91,8 @@ class Recorder:
     async def record(self, call: Call, verb: Record) -> RecordResult:
         """Record the caller (a voicemail when ``verb.voicemail``).
 
-        Raises:
-            CallerGone: after the recording is kept, when the caller hung up.
+        A hangup ends the recording like a key does (``digits`` is then
+        ``hangup`` and ``caller_gone`` is set): the file is kept either way.
         """
         await self._ch.answer(call)
         sid = ids.recording_sid()
@@ -133,11 +134,9 @@ class Recorder:
         finally:
             self._ch.registry.detach(sid)
         stored = await self._keep(call, sid, verb)
-        if gone:
-            raise CallerGone
         if stored is None:
-            return RecordResult(None, 0.0, digits)
-        return RecordResult(sid, stored.duration, digits)
+            return RecordResult(None, 0.0, digits, gone)
+        return RecordResult(sid, stored.duration, digits, gone)
 
     async def _keep(self, call: Call, sid: str, verb: Record) -> StoredFile | None:
         host = self._recordings.host_path(f"{ASTERISK_SPOOL}/recording/{sid}.wav")
