@@ -19,7 +19,19 @@ from switchboard.asterisk.rootfs import ASTERISK_UID
 
 _OWNED_BY_ASTERISK = ("etc", "spool", "log", "run", "db", "cache")
 _LAUNCHER_TOOLS = ("unshare:", "mount:", "chroot:", "sh:", "/bin/sh:")
-_SUBDIRS = (*_OWNED_BY_ASTERISK, "spool/recording", "spool/tmp", "log/cdr-csv")
+# The engine's spool directories exist up front and belong to Asterisk: the
+# host creates files in some of them as root, and Asterisk (MixMonitor,
+# Record) cannot create its own beside a directory it does not own.
+_SUBDIRS = (
+    *_OWNED_BY_ASTERISK,
+    "spool/recording",
+    "spool/tmp",
+    "spool/switchboard/rec",
+    "spool/switchboard/vm",
+    "spool/switchboard/media",
+    "spool/switchboard/sim",
+    "log/cdr-csv",
+)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import ids
 from switchboard.engine.calls.routes import NumberRoute
-from switchboard.engine.recordings import RecordingStore
+from switchboard.engine.recordings import DUAL_SUFFIX, RecordingStore
 from switchboard.models import CallLog, CallLogStatus, CallStatus, Voicemail
 from switchboard.models.state import get_value, set_value
 
@@ -144,7 +144,9 @@ class CdrReconciler:
         if missed.answered_by:
             status = CallLogStatus.ANSWERED_BY_STAFF
         end = missed.end or missed.start
-        recording_file = self._spool_file(f"switchboard/rec/fallback-{missed.uniqueid}.wav")
+        recording_file = self._spool_file(
+            f"switchboard/rec/fallback-{missed.uniqueid}{DUAL_SUFFIX}"
+        )
         voicemail_file = self._spool_file(f"switchboard/vm/{missed.uniqueid}.wav")
         has_voicemail = bool(missed.voicemail and voicemail_file and voicemail_file.exists())
         if has_voicemail:
@@ -195,7 +197,10 @@ class CdrReconciler:
         self, path: Path, call_sid: str, tenant: str | None, voicemail: Voicemail | None
     ) -> None:
         sid = ids.recording_sid()
-        stored = await self._recordings.store(path, tenant_id=tenant, name=sid)
+        # The fallback's MixMonitor runs on the callee's channel (Dial's U()).
+        stored = await self._recordings.store(
+            path, tenant_id=tenant, name=sid, swap_channels=voicemail is None
+        )
         await self._recordings.save(
             stored,
             recording_sid=sid,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import shutil
 import wave
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,12 @@ log = logging.getLogger(__name__)
 
 # Asterisk's spool directory as Asterisk sees it.
 ASTERISK_SPOOL = "/var/spool/asterisk"
+# MixMonitor's ``D`` option (both directions on separate channels) writes
+# interleaved raw signed linear; it needs this extension (with ``.wav`` the
+# file gets a mono header over stereo samples). :meth:`RecordingStore.store`
+# turns it into a two-channel WAV.
+DUAL_SUFFIX = ".raw"
+TELEPHONY_RATE = 8000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,24 @@ def wav_facts(path: Path) -> tuple[float, int]:
             return frames / rate, wav.getnchannels()
     except (wave.Error, EOFError):
         return 0.0, 1
+
+
+def raw_to_wav(source: Path, target: Path, *, swap: bool = False) -> None:
+    """Wrap MixMonitor's interleaved two-channel raw audio in a WAV file.
+
+    MixMonitor puts what it hears from the channel it records on the left and
+    what it sends to that channel on the right; ``swap`` exchanges the two, so
+    the caller is on the left whichever side was recorded.
+    """
+    data = source.read_bytes()
+    samples = array("h", data[: len(data) - len(data) % 4])
+    if swap:
+        samples[0::2], samples[1::2] = samples[1::2], samples[0::2]
+    with wave.open(str(target), "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(TELEPHONY_RATE)
+        wav.writeframes(samples.tobytes())
 
 
 def _size(path: Path) -> int:
@@ -85,16 +110,28 @@ class RecordingStore:
             await asyncio.sleep(0.1)
         return await asyncio.to_thread(_size, path) > 44
 
-    async def store(self, source: Path, *, tenant_id: str | None, name: str) -> StoredFile:
-        """Move ``source`` to ``<storage>/recordings/<tenant>/<YYYY>/<MM>/<name>.wav``."""
+    async def store(
+        self, source: Path, *, tenant_id: str | None, name: str, swap_channels: bool = False
+    ) -> StoredFile:
+        """Move ``source`` to ``<storage>/recordings/<tenant>/<YYYY>/<MM>/<name>.wav``.
+
+        A :data:`DUAL_SUFFIX` source becomes a two-channel WAV on the way
+        (``swap_channels`` when MixMonitor recorded the callee's channel).
+        """
         now = utcnow()
+        dual = source.suffix == DUAL_SUFFIX
+        suffix = ".wav" if dual or not source.suffix else source.suffix
         relative = Path("recordings") / (tenant_id or "unknown") / f"{now:%Y}" / f"{now:%m}"
-        relative = relative / f"{name}{source.suffix or '.wav'}"
+        relative = relative / f"{name}{suffix}"
         target = self._storage_root / relative
 
         def _move() -> StoredFile:
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(source), target)
+            if dual:
+                raw_to_wav(source, target, swap=swap_channels)
+                source.unlink()
+            else:
+                shutil.move(str(source), target)
             duration, channels = wav_facts(target)
             return StoredFile(str(relative), duration, target.stat().st_size, channels)
 
