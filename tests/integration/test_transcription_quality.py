@@ -78,4 +78,5 @@ def test_two_channel_call_yields_both_speakers_in_time_order(
     assert all(s.start < offset for s in result.segments if s.speaker == "caller")
     said = " ".join(s.text for s in result.segments if s.speaker == "callee")
     assert "conference" in normalize(said)
-    assert "password" in normalize(" ".join(s.text for s in result.segments if s.speaker == "caller"))
+    said = " ".join(s.text for s in result.segments if s.speaker == "caller")
+    assert "password" in normalize(said)

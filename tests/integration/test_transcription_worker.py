@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -206,7 +205,9 @@ async def _wait_for(predicate: object, timeout: float = 90.0) -> None:
 
 @pytest.fixture
 async def long_recording(tmp_path: Path) -> AsyncIterator[Path]:
-    parts = [prompt(n).path for n in ("auth-incorrect", "conf-onlyperson", "agent-pass")] * 4
+    names = ("auth-incorrect", "conf-onlyperson", "cannot-complete-as-dialed",
+             "check-number-dial-again", "all-circuits-busy-now", "queue-thankyou")
+    parts = [prompt(n).path for n in names]
     path = tmp_path / "long.wav"
     joined(path, parts)
     yield path
@@ -222,10 +223,10 @@ async def test_worker_killed_mid_job_is_reclaimed_after_its_lease_and_finished_o
         "SWITCHBOARD_DATABASE_URL": db_url,
         "SWITCHBOARD_STORAGE_ROOT": str(settings.resolved_storage_root),
     }
-    victim = subprocess.Popen(
-        [sys.executable, "-m", "switchboard.cli", "worker", "--worker-id", "victim",
-         "--lease-seconds", "3", "--poll-seconds", "0.1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    victim = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "switchboard.cli", "worker", "--worker-id", "victim",
+        "--lease-seconds", "3", "--poll-seconds", "0.1",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         async def leased() -> bool:
@@ -234,13 +235,11 @@ async def test_worker_killed_mid_job_is_reclaimed_after_its_lease_and_finished_o
 
         await _wait_for(leased)
         victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=10)
+        await asyncio.wait_for(victim.wait(), 10)
     finally:
-        if victim.poll() is None:
+        if victim.returncode is None:
             victim.kill()
-            victim.wait()
-        if victim.stderr:
-            victim.stderr.close()
+            await victim.wait()
 
     [job] = await jobs(sessionmaker)
     assert (job.status, job.worker_id, job.attempts) == ("running", "victim", 1)

@@ -114,5 +114,7 @@ def test_gsm_round_trip_through_sox_decodes(tmp_path: Path) -> None:
     gsm = tmp_path / "tone.gsm"
     back = tmp_path / "back.wav"
     subprocess.run(["sox", "-D", str(source), str(gsm)], check=True)
-    subprocess.run(["sox", "-D", str(gsm), "-e", "signed-integer", "-b", "16", str(back)], check=True)
+    subprocess.run(
+        ["sox", "-D", str(gsm), "-e", "signed-integer", "-b", "16", str(back)], check=True
+    )
     assert decode(back).seconds == pytest.approx(1.0, abs=0.03)

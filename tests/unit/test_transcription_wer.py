@@ -24,7 +24,7 @@ def test_digits_ordinals_symbols_and_contractions_normalise_alike() -> None:
 
 
 def test_edit_distance_counts_substitutions_insertions_deletions() -> None:
-    assert edit_distance("a b c".split(), "a x c d".split()) == 2
+    assert edit_distance(["a", "b", "c"], ["a", "x", "c", "d"]) == 2
     assert edit_distance([], ["a"]) == 1
 
 
