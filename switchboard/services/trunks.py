@@ -22,7 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.models import DidInventory, PhoneNumber, User
 from switchboard.models.state import bump_routing_revision
 from switchboard.models.telephony import Trunk
-from switchboard.services.carriers import CarrierCredentials, CarrierVerifier, check_shape
+from switchboard.services.carriers import (
+    CarrierClient,
+    CarrierCredentials,
+    Webhooks,
+    check_shape,
+)
 from switchboard.services.exceptions import BadRequest, Conflict, NotFound
 from switchboard.services.limits import ensure_within_limit
 from switchboard.services.numbers import find_active_by_e164, provision_number
@@ -111,7 +116,7 @@ async def create_trunk(
     tenant_id: str,
     spec: TrunkSpec,
     *,
-    verifier: CarrierVerifier | None = None,
+    carrier: CarrierClient | None = None,
 ) -> Trunk:
     """Create a trunk and put its DIDs in the inventory.
 
@@ -119,7 +124,7 @@ async def create_trunk(
         session: The database session.
         tenant_id: The owning tenant.
         spec: The trunk and its DIDs.
-        verifier: When given, carrier credentials are checked live against
+        carrier: When given, carrier credentials are checked live against
             the first DID.
 
     Raises:
@@ -129,8 +134,8 @@ async def create_trunk(
     """
     _check_trunk(spec)
     dids = [_did_values(d) for d in spec.dids]
-    if verifier is not None and dids:
-        await verifier.verify(_creds(spec), dids[0]["e164"])
+    if carrier is not None and dids:
+        await carrier.verify(_creds(spec), dids[0]["e164"])
     if await session.scalar(select(Trunk.id).where(Trunk.name == spec.name)) is not None:
         raise Conflict("A trunk with this name exists", field="name")
     trunk = Trunk(
@@ -204,14 +209,16 @@ async def add_phone(
     user_id: str,
     phone_number: str,
     creds: CarrierCredentials,
-    verifier: CarrierVerifier,
+    carrier: CarrierClient,
+    webhooks: Webhooks,
 ) -> AddedPhone:
     """Connect a carrier number for a user (seed 004 ``POST /api/call/add-phone``).
 
     Checks the credentials' shape, then their validity and the number's
-    ownership at the carrier; reuses the tenant's trunk for that carrier
-    account or creates one; records the DID for the user and provisions it
-    (the number answers with the built-in voice app until configured).
+    ownership at the carrier, and points the number at ``webhooks`` there;
+    reuses the tenant's trunk for that carrier account or creates one;
+    records the DID for the user and provisions it (the number answers with
+    the built-in voice app until configured).
 
     Raises:
         BadRequest: malformed user id, invalid credentials, the user already
@@ -220,6 +227,7 @@ async def add_phone(
         Conflict: the number is active elsewhere.
         PlanLimitExceeded: the tenant's plan allows no more numbers.
         CarrierUnavailable: the carrier's API could not be reached.
+        WebhookSetupFailed: the carrier refused the webhook configuration.
     """
     if not _USER_ID.match(user_id or ""):
         raise BadRequest("Invalid User ID format", field="user_id")
@@ -239,7 +247,7 @@ async def add_phone(
             raise BadRequest("Phone number already exists for this user", field="phone_number")
         raise Conflict("Phone number is already in use", field="phone_number")
     await ensure_within_limit(session, tenant_id, "numbers")  # before asking the carrier
-    await verifier.verify(creds, e164)
+    await carrier.connect(creds, e164, webhooks=webhooks)
     trunk = await _carrier_trunk(session, tenant_id, creds)
     did = (await session.execute(
         select(DidInventory).where(DidInventory.trunk_id == trunk.id, DidInventory.e164 == e164)

@@ -128,3 +128,19 @@ async def test_auth_role_and_plan_limit(client, world):
     finally:
         fc.OWNED.discard("+12125551237")
     assert "Plan allows 3" in assert_envelope_error(r, 403)
+
+
+async def test_the_number_is_pointed_at_our_voice_webhooks(client, world, api_settings):
+    r = await client.post(PATH, headers=world.headers("admin"), json=_body(world))
+    assert r.status_code == 201, r.text
+    base = api_settings.base_url
+    assert fc.HOOKS["+12125551234"] == {"voice_url": f"{base}/api/voice/incoming",
+                                       "status_url": f"{base}/api/voice/status"}
+
+
+async def test_failed_webhook_setup_is_500_and_saves_nothing(client, world, sessionmaker):
+    r = await client.post(PATH, headers=world.headers("admin"),
+                          json=_body(world, phoneNumber=fc.REFUSES_WEBHOOKS))
+    assert "Failed to set up twilio webhooks" in assert_envelope_error(r, 500)
+    async with sessionmaker() as s:
+        assert (await numbers.list_numbers(s, world.tenant.id)).total == 0

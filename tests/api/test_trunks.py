@@ -8,9 +8,11 @@ import sb_resource_helpers as h
 
 from switchboard.services import numbers, trunks
 from switchboard.services.carriers import (
+    CarrierClient,
     CarrierCredentials,
     CarrierUnavailable,
-    CarrierVerifier,
+    Webhooks,
+    WebhookSetupFailed,
     check_shape,
 )
 from switchboard.services.exceptions import BadRequest, Conflict, NotFound
@@ -22,8 +24,12 @@ def carrier_url():
         yield url
 
 
-def _verifier(url: str) -> CarrierVerifier:
-    return CarrierVerifier(base_urls={"twilio": url, "plivo": url, "telnyx": url})
+def _verifier(url: str) -> CarrierClient:
+    return CarrierClient(base_urls={"twilio": url, "plivo": url, "telnyx": url})
+
+
+HOOKS = Webhooks(voice_url="http://sb.test/api/voice/incoming",
+                 status_url="http://sb.test/api/voice/status")
 
 
 TWILIO = CarrierCredentials("twilio", fc.TWILIO_SID, fc.TWILIO_TOKEN)
@@ -152,17 +158,20 @@ async def test_add_phone_provisions_for_the_user_once(sessionmaker, carrier_url)
         u = await h.user(s, t)
         before = await h.revision(s)
         added = await trunks.add_phone(s, t.id, user_id=u.id, phone_number="12125551234",
-                                       creds=TWILIO, verifier=_verifier(carrier_url))
+                                       creds=TWILIO, carrier=_verifier(carrier_url),
+                                       webhooks=HOOKS)
         await s.commit()
         assert added.number.e164 == "+12125551234" and added.number.enabled
         assert added.trunk.integration == "twilio" and added.did.owner_user_id == u.id
         assert await h.revision(s) > before
         with pytest.raises(BadRequest) as err:
             await trunks.add_phone(s, t.id, user_id=u.id, phone_number="+12125551234",
-                                   creds=TWILIO, verifier=_verifier(carrier_url))
+                                   creds=TWILIO, carrier=_verifier(carrier_url),
+                                       webhooks=HOOKS)
         assert "already exists" in err.value.message
         second = await trunks.add_phone(s, t.id, user_id=u.id, phone_number="12125551235",
-                                        creds=TWILIO, verifier=_verifier(carrier_url))
+                                        creds=TWILIO, carrier=_verifier(carrier_url),
+                                       webhooks=HOOKS)
         assert second.trunk.id == added.trunk.id
 
 
@@ -173,10 +182,12 @@ async def test_add_phone_unknown_or_foreign_user_is_not_found(sessionmaker, carr
         for user_id in ("64e5f12345abcdef12345678", stranger.id):
             with pytest.raises(NotFound):
                 await trunks.add_phone(s, t.id, user_id=user_id, phone_number="12125551234",
-                                       creds=TWILIO, verifier=_verifier(carrier_url))
+                                       creds=TWILIO, carrier=_verifier(carrier_url),
+                                       webhooks=HOOKS)
         with pytest.raises(BadRequest) as err:
             await trunks.add_phone(s, t.id, user_id="not an id", phone_number="12125551234",
-                                   creds=TWILIO, verifier=_verifier(carrier_url))
+                                   creds=TWILIO, carrier=_verifier(carrier_url),
+                                       webhooks=HOOKS)
         assert err.value.message == "Invalid User ID format"
 
 
@@ -186,7 +197,8 @@ async def test_add_phone_with_unreachable_carrier_saves_nothing(sessionmaker):
         u = await h.user(s, t)
         with pytest.raises(CarrierUnavailable):
             await trunks.add_phone(s, t.id, user_id=u.id, phone_number="12125551234",
-                                   creds=TWILIO, verifier=_verifier(fc.dead_url()))
+                                   creds=TWILIO, carrier=_verifier(fc.dead_url()),
+                                   webhooks=HOOKS)
         tenant_id = t.id
         await s.rollback()
         assert (await numbers.list_numbers(s, tenant_id)).total == 0
@@ -261,3 +273,23 @@ async def test_trunk_create_with_unreachable_carrier_is_502(client, world, app):
         "name": "plivo-1", "integration": "plivo", "account_id": fc.PLIVO_ID,
         "auth_token": fc.PLIVO_TOKEN, "dids": [{"phone_number": "+12125551234"}]})
     assert assert_v1_error(r, 502, "carrier_unavailable")["message"].startswith("Plivo API")
+
+
+@pytest.mark.parametrize("creds", [TWILIO, PLIVO, TELNYX])
+async def test_connect_points_the_number_at_our_webhooks(carrier_url, creds):
+    await _verifier(carrier_url).connect(creds, "+12125551234", webhooks=HOOKS)
+    assert fc.HOOKS["+12125551234"] == {"voice_url": HOOKS.voice_url,
+                                        "status_url": HOOKS.status_url}
+
+
+async def test_connect_with_a_telnyx_app_id_assigns_that_app(carrier_url):
+    creds = CarrierCredentials("telnyx", "texml-existing", fc.TELNYX_KEY)
+    await _verifier(carrier_url).connect(creds, "+12125551234", webhooks=HOOKS)
+    assert fc.HOOKS["+12125551234"] == {"app": "texml-existing"}
+
+
+@pytest.mark.parametrize("creds", [TWILIO, PLIVO, TELNYX])
+async def test_refused_webhook_setup_is_a_500(carrier_url, creds):
+    with pytest.raises(WebhookSetupFailed) as err:
+        await _verifier(carrier_url).connect(creds, fc.REFUSES_WEBHOOKS, webhooks=HOOKS)
+    assert err.value.status == 500 and "webhooks" in err.value.message

@@ -19,21 +19,21 @@ from switchboard.api.pagination import PageOut, PageQuery
 from switchboard.api.schemas.add_phone import AddedPhoneData, AddPhoneIn, AddPhoneOut
 from switchboard.api.schemas.trunks import DidList, DidOut, DidsIn, TrunkIn, TrunkOut
 from switchboard.services import trunks as trunk_service
-from switchboard.services.carriers import CarrierCredentials, CarrierVerifier
+from switchboard.services.carriers import CarrierClient, CarrierCredentials, Webhooks
 
 router = APIRouter(tags=["trunks"])
 
 
-def get_carrier_verifier(request: Request, settings: SettingsDep) -> CarrierVerifier:
-    """The app's carrier verifier, or one built from the settings."""
-    verifier = getattr(request.app.state, "carrier_verifier", None)
-    if isinstance(verifier, CarrierVerifier):
-        return verifier
-    return CarrierVerifier(base_urls=settings.carrier_api_urls,
-                           timeout=settings.carrier_api_timeout)
+def get_carrier_client(request: Request, settings: SettingsDep) -> CarrierClient:
+    """The app's carrier client (``app.state.carrier_client``), or one from the settings."""
+    client = getattr(request.app.state, "carrier_client", None)
+    if isinstance(client, CarrierClient):
+        return client
+    return CarrierClient(base_urls=settings.carrier_api_urls,
+                         timeout=settings.carrier_api_timeout)
 
 
-Verifier = Annotated[CarrierVerifier, Depends(get_carrier_verifier)]
+Carrier = Annotated[CarrierClient, Depends(get_carrier_client)]
 
 
 @router.get("/api/v1/trunks", response_model=PageOut[TrunkOut], summary="List trunks")
@@ -50,7 +50,7 @@ async def list_trunks(
 @router.post("/api/v1/trunks", response_model=TrunkOut, status_code=status.HTTP_201_CREATED,
              summary="Create a trunk")
 async def create_trunk(
-    body: TrunkIn, principal: AdminPrincipal, session: DbSession, verifier: Verifier
+    body: TrunkIn, principal: AdminPrincipal, session: DbSession, carrier: Carrier
 ) -> TrunkOut:
     """Create a trunk with its DIDs; carrier credentials are checked live."""
     spec = trunk_service.TrunkSpec(
@@ -60,7 +60,7 @@ async def create_trunk(
         auth_token=body.auth_token, dids=[d.spec() for d in body.dids],
     )
     trunk = await trunk_service.create_trunk(session, principal.tenant_id, spec,
-                                             verifier=verifier)
+                                             carrier=carrier)
     return TrunkOut.of(trunk)
 
 
@@ -99,13 +99,22 @@ async def add_dids(
 @router.post("/api/call/add-phone", response_model=AddPhoneOut,
              status_code=status.HTTP_201_CREATED, summary="Add a carrier phone number (seed 004)")
 async def add_phone(
-    body: AddPhoneIn, principal: AdminPrincipal, session: DbSession, verifier: Verifier
+    body: AddPhoneIn,
+    principal: AdminPrincipal,
+    session: DbSession,
+    carrier: Carrier,
+    settings: SettingsDep,
 ) -> JSONResponse:
-    """Connect a number of a Twilio, Telnyx or Plivo account (or a SIP trunk) for a user."""
+    """Connect a number of a Twilio, Telnyx or Plivo account (or a SIP trunk) for a user.
+
+    The number is pointed at our ``/api/voice/incoming`` and ``/api/voice/status``.
+    """
     creds = CarrierCredentials(body.integration, body.acc_sid, body.auth_token)
+    base = settings.base_url.rstrip("/")
+    hooks = Webhooks(voice_url=f"{base}/api/voice/incoming", status_url=f"{base}/api/voice/status")
     added = await trunk_service.add_phone(
         session, principal.tenant_id, user_id=body.user_id, phone_number=body.phone_number,
-        creds=creds, verifier=verifier,
+        creds=creds, carrier=carrier, webhooks=hooks,
     )
     created = added.number.created_at.astimezone(UTC)
     data = AddedPhoneData(
