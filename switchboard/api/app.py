@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +25,7 @@ from switchboard.api.errors import document_error_responses, install_error_handl
 from switchboard.api.health import HealthRegistry, database_check
 from switchboard.api.ratelimit import RateLimiter, build_rate_limiter
 from switchboard.api.routes import include_all
+from switchboard.api.sanitize import reject_nul_characters
 from switchboard.config import Settings
 from switchboard.models.session import make_engine, make_sessionmaker
 
@@ -83,6 +84,7 @@ def create_app(
         version=__version__,
         description=_DESCRIPTION,
         lifespan=_lifespan,
+        dependencies=[Depends(reject_nul_characters)],
     )
     app.state.settings = settings
     app.state.health = health if health is not None else HealthRegistry()

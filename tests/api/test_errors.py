@@ -32,6 +32,10 @@ class Body(BaseModel):
     phone: str = Field(pattern=r"^\+\d+$")
 
 
+class Text(BaseModel):
+    text: str
+
+
 def _mount(app: FastAPI, prefix: str) -> None:
     router = APIRouter(prefix=prefix)
 
@@ -58,6 +62,14 @@ def _mount(app: FastAPI, prefix: str) -> None:
     @router.post("/body")
     async def _body(body: Body) -> dict[str, str]:
         return {"phone": body.phone}
+
+    @router.post("/echo")
+    async def _echo(body: Text) -> dict[str, str]:
+        return {"text": body.text}
+
+    @router.get("/echo/{value}")
+    async def _echo_path(value: str, q: str = "") -> dict[str, str]:
+        return {"value": value, "q": q}
 
     @router.get("/engine")
     async def _engine(engine: EngineDep) -> dict[str, str]:
@@ -220,3 +232,28 @@ async def test_openapi_documents_each_surfaces_error_body(app, client):
         "$ref": "#/components/schemas/Error"
     }
     assert {"ApiKey", "BearerJWT"} <= set(doc["components"]["securitySchemes"])
+
+
+async def test_nul_characters_are_refused_everywhere_with_400(mounted, client):
+    base = "/api/v1/test-only"
+    for r in (
+        await client.post(f"{base}/echo", json={"text": "a\x00b"}),
+        await client.post(
+            f"{base}/echo",
+            content=b'{"text": "a\\\\\\u0000"}',
+            headers={"Content-Type": "application/json"},
+        ),
+        await client.get(f"{base}/echo/a%00b"),
+        await client.get(f"{base}/echo/a", params={"q": "x\x00"}),
+    ):
+        assert assert_v1_error(r, 400, "bad_request")["message"] == "NUL characters are not allowed"
+    r = await client.post(
+        f"{base}/echo",
+        content=b'{"text": "a\\\\u0000"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 200 and r.json() == {"text": "a\\u0000"}
+    r = await client.post(f"{base}/echo", json={"text": "100%00 sure"})
+    assert r.status_code == 200
+    r = await client.post("/api/call-logs/test-only/echo", json={"text": "\x00"})
+    assert (r.status_code, r.json()) == (400, {"error": "NUL characters are not allowed"})
