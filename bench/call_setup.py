@@ -1,0 +1,269 @@
+"""Call-setup benchmark: the engine path against the same forwarding as pure dialplan.
+
+What is timed: from the call entering the DID context to the forwarded leg
+starting, both stamped by the dialplan itself (``UserEvent`` with
+``${STRFTIME(,,%s.%6q)}``, microseconds) so neither AMI's event lag nor this
+script's event loop is in the measurement:
+
+- engine path: ``sb-bench-engine`` stamps ``SBCallEnter`` and enters
+  ``switchboard-did`` -> ``Stasis`` -> the engine looks the number up, writes
+  the call log and applies its rule -> ARI ``channels/create`` + ``dial`` ->
+  the simulated phone (``sb-sim``) stamps ``SBTargetStart``;
+- dialplan path: ``sb-bench-dialplan`` stamps ``SBCallEnter`` and runs
+  ``Dial(Local/1@sb-sim)`` directly -> the same ``SBTargetStart`` stamp.
+
+The engine runs in its own process (as in production), so this script's own
+work (placing calls, reading AMI events) does not compete with it. Calls are
+placed sequentially and with 20 in flight; p50/p99 of both paths, the engine
+overhead (p99 engine - p99 dialplan) and the ratio are printed. DESIGN.md's
+target: engine overhead p99 <= 5 ms at 20 calls in flight.
+
+Run: ``.venv/bin/python bench/call_setup.py [--calls 200] [--concurrency 1 --concurrency 20]``
+(root: it starts a private Asterisk from the cached rootfs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
+from switchboard.config import Settings
+from switchboard.engine.ami.client import AmiClient
+from switchboard.models import ForwardingRule, PhoneNumber, Tenant, Trunk
+from switchboard.models.migrate import upgrade
+from switchboard.models.session import make_engine, make_sessionmaker
+from switchboard.models.state import bump_routing_revision
+from switchboard.simulate import place_call
+
+DID = "+15550100999"
+CALLER = "+15557654321"
+PATHS = {"dialplan": "sb-bench-dialplan", "engine": "sb-bench-engine"}
+RING_SECONDS = 0.05
+TALK_SECONDS = 0.1
+
+
+@dataclass
+class Stamps:
+    """Dialplan stamps by bench id, and a future per call for its target start."""
+
+    enter: dict[str, float] = field(default_factory=dict)
+    target: dict[str, float] = field(default_factory=dict)
+    waiting: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+
+    def on_event(self, event: dict[str, str]) -> None:
+        """AMI callback: keep ``SBCallEnter`` / ``SBTargetStart`` stamps."""
+        kind, bench, stamp = event.get("UserEvent"), event.get("Bench"), event.get("T")
+        if not bench or not stamp:
+            return
+        if kind == "SBCallEnter":
+            self.enter[bench] = float(stamp)
+        elif kind == "SBTargetStart" and bench not in self.target:
+            self.target[bench] = float(stamp)
+            future = self.waiting.get(bench)
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    def setup_ms(self, ids: list[str]) -> list[float]:
+        """Milliseconds from entering to target start, for calls with both stamps."""
+        return [
+            (self.target[i] - self.enter[i]) * 1000
+            for i in ids
+            if i in self.enter and i in self.target
+        ]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..100)."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+async def seed(url: str) -> None:
+    """Schema, a tenant, a local trunk, the number and one rule with one target."""
+    engine = make_engine(url)
+    await upgrade(engine)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        tenant = Tenant(name="Bench Co", timezone="UTC")
+        session.add(tenant)
+        await session.flush()
+        session.add(Trunk(tenant_id=tenant.id, name="bench", kind="local", context="sb-test"))
+        number = PhoneNumber(tenant_id=tenant.id, e164=DID)
+        session.add(number)
+        await session.flush()
+        session.add(
+            ForwardingRule(
+                tenant_id=tenant.id,
+                number_id=number.id,
+                priority=0,
+                targets=["+15550001111"],
+                ring_timeout=20,
+            )
+        )
+        await bump_routing_revision(session)
+    await engine.dispose()
+
+
+async def run_batch(
+    settings: Settings, stamps: Stamps, path: str, calls: int, concurrency: int
+) -> tuple[list[float], int]:
+    """Place ``calls`` calls through ``path``, ``concurrency`` at a time; setup times (ms)."""
+    gate = asyncio.Semaphore(concurrency)
+    ids: list[str] = []
+    failures = 0
+    loop = asyncio.get_running_loop()
+
+    async def one() -> None:
+        nonlocal failures
+        async with gate:
+            bench_id = uuid.uuid4().hex[:12]
+            ids.append(bench_id)
+            stamps.waiting[bench_id] = loop.create_future()
+            await place_call(
+                settings,
+                did=DID,
+                caller=CALLER,
+                behaviour="answer",
+                bench_id=bench_id,
+                context=PATHS[path],
+                ring_seconds=RING_SECONDS,
+                talk_seconds=TALK_SECONDS,
+                hold_seconds=TALK_SECONDS,
+            )
+            try:
+                await asyncio.wait_for(stamps.waiting[bench_id], timeout=15)
+            except TimeoutError:
+                failures += 1
+                return
+            # Keep the slot for the call's life so ``concurrency`` calls stay in flight.
+            await asyncio.sleep(RING_SECONDS + TALK_SECONDS + 0.5)
+
+    await asyncio.gather(*(one() for _ in range(calls)))
+    await asyncio.sleep(0.3)  # the last SBCallEnter events may trail
+    return stamps.setup_ms(ids), failures
+
+
+def _row(name: str, values: list[float]) -> str:
+    return (
+        f"  {name:<9} n={len(values):<4} p50 {percentile(values, 50):7.2f} ms   "
+        f"p99 {percentile(values, 99):7.2f} ms   max {max(values):7.2f} ms"
+    )
+
+
+async def drive(settings: Settings, calls: int, modes: list[int]) -> None:
+    """Warm up, then run every concurrency mode on both paths and print the figures."""
+    stamps = Stamps()
+    ami = AmiClient.from_settings(settings, on_event=stamps.on_event, events={"UserEvent"})
+    ami.start()
+    await ami.wait_connected(20)
+    try:
+        for path in PATHS:
+            await run_batch(settings, stamps, path, 10, 2)  # warm-up, not counted
+        for concurrency in modes:
+            results: dict[str, list[float]] = {}
+            print(f"\n{calls} calls per path, {concurrency} in flight")
+            for path in ("dialplan", "engine"):
+                values, failed = await run_batch(settings, stamps, path, calls, concurrency)
+                results[path] = values
+                print(_row(path, values) + (f"   FAILED {failed}" if failed else ""))
+            base, ours = results["dialplan"], results["engine"]
+            p50 = percentile(ours, 50) - percentile(base, 50)
+            p99 = percentile(ours, 99) - percentile(base, 99)
+            ratio = percentile(ours, 99) / max(percentile(base, 99), 1e-6)
+            print(
+                f"  engine overhead: p50 {p50:+.2f} ms, p99 {p99:+.2f} ms "
+                f"(engine/dialplan p99 ratio {ratio:.1f}x; target p99 overhead <= 5 ms at 20)"
+            )
+    finally:
+        await ami.close()
+
+
+async def serve_engine() -> None:
+    """Child process: run one Engine from ``SWITCHBOARD_*`` settings until SIGTERM."""
+    from switchboard.engine.service import Engine  # only the child needs it
+
+    settings = Settings()
+    engine_db = make_engine(settings.database_url)
+    engine = Engine(settings, make_sessionmaker(engine_db))
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await engine.start()
+    await engine.wait_ready()
+    print("ready", flush=True)
+    await stop.wait()
+    await engine.stop()
+    await engine_db.dispose()
+
+
+@contextlib.contextmanager
+def engine_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """The engine in its own Python process, ready when this yields."""
+    child = subprocess.Popen(  # noqa: S603 - this script, our own arguments
+        [sys.executable, __file__, "--serve-engine"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        if child.stdout.readline().strip() != "ready":
+            raise RuntimeError("the engine process did not become ready")
+        print(f"engine process pid {child.pid} (py-spy record -p {child.pid} to profile)")
+        yield child
+    finally:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def main() -> None:
+    """Parse arguments, start Asterisk, a database and the engine, run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--calls", type=int, default=200, help="calls per path and mode")
+    parser.add_argument(
+        "--concurrency", type=int, action="append", help="calls in flight (repeatable)"
+    )
+    parser.add_argument("--serve-engine", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_engine:
+        asyncio.run(serve_engine())
+        return
+    modes = args.concurrency or [1, 20]
+    base = Path(tempfile.mkdtemp(prefix="sb-bench-"))
+    defaults = Settings()
+    rootfs = ensure_rootfs(defaults.rootfs_cache, defaults.debian_mirror or None, print)
+    instance = AsteriskInstance.create(
+        "bench", base_dir=base / "asterisk", ports=free_ports(), rootfs=rootfs
+    )
+    instance.start(timeout=60)
+    try:
+        url = f"sqlite+aiosqlite:///{base / 'switchboard.db'}"
+        asyncio.run(seed(url))
+        env = {
+            **instance.env(),
+            "SWITCHBOARD_DATABASE_URL": url,
+            "SWITCHBOARD_STATE_DIR": str(base / "state"),
+        }
+        settings = instance.apply_to(Settings(database_url=url, state_dir=base / "state"))
+        print(f"Asterisk {instance.uptime().splitlines()[0] if instance.uptime() else ''}")
+        with engine_process(env):
+            asyncio.run(drive(settings, args.calls, modes))
+    finally:
+        instance.stop()
+
+
+if __name__ == "__main__":
+    main()
