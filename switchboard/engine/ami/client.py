@@ -257,6 +257,10 @@ class AmiClient(AmiOperations):
         except TimeoutError:
             self._forget(manager, future)
             raise AmiTimeout(f"no answer to {action} within {wait}s", action=action) from None
+        except AmiNotConnected:
+            raise AmiNotConnected(
+                f"AMI connection lost before the answer to {action}", action=action, sent=True
+            ) from None
         finally:
             self._inflight.discard(future)
         messages = [message_to_dict(m) for m in (answer if isinstance(answer, list) else [answer])]

@@ -273,6 +273,13 @@ class AriClient(AriOperations):
                 raise AriTimeout(
                     f"no answer to {method} {uri} within {wait}s", method=method, uri=uri
                 ) from None
+            except AriNotConnected:
+                raise AriNotConnected(
+                    f"ARI connection lost before the answer to {method} {uri}",
+                    method=method,
+                    uri=uri,
+                    sent=True,
+                ) from None
         finally:
             self._pending.pop(request_id, None)
         if not response.ok:
