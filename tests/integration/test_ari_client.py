@@ -140,6 +140,23 @@ async def test_channel_variables_round_trip_over_the_websocket(
         await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
 
 
+async def test_concurrent_requests_each_get_their_own_answer(
+    clean_asterisk: AsteriskInstance,
+) -> None:
+    recorder = Recorder()
+    channel_id = new_id()
+    async with ari_client(clean_asterisk, recorder) as ari:
+        await ari.wait_connected(10)
+        await ari.originate(
+            "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
+        )
+        names = [f"SB_VAR_{n}" for n in range(40)]
+        await asyncio.gather(*(ari.set_variable(channel_id, n, f"value {n}") for n in names))
+        values = await asyncio.gather(*(ari.get_variable(channel_id, n) for n in names))
+        assert values == [f"value {n}" for n in names]
+        await ari.hangup(channel_id)
+
+
 async def test_request_while_not_connected_fails_fast_and_is_not_queued(
     clean_asterisk: AsteriskInstance,
 ) -> None:
