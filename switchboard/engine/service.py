@@ -26,8 +26,10 @@ from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, Event
 from switchboard.engine.calls.executor import FlowExecutor
 from switchboard.engine.calls.inbound import InboundCallHandler
+from switchboard.engine.calls.outbound import OutboundCallHandler
 from switchboard.engine.calls.routes import NumberRoute
 from switchboard.engine.calls.voice_app import VoiceApp
+from switchboard.engine.control import CallControl
 from switchboard.engine.events import CallRegistry
 from switchboard.engine.media import MediaCache
 from switchboard.engine.pjsip_sync import PjsipSync
@@ -106,6 +108,21 @@ class Engine:
             lookup=self.routing.lookup,
             clock=clock,
             voice_app=self.voice_app,
+        )
+        self.outbound = OutboundCallHandler(
+            ari=self.ari,
+            registry=self.registry,
+            executor=self.executor,
+            writer=self.writer,
+            voice_app=self.voice_app,
+            clock=clock,
+        )
+        self.control = CallControl(
+            registry=self.registry,
+            outbound=self.outbound,
+            lookup=self.routing.lookup,
+            hangup=self.executor.hangup,
+            spawn=self._spawn,
         )
         self.reconciler = CdrReconciler(
             sessionmaker,

@@ -10,6 +10,7 @@ from switchboard.models.call import (
     Recording,
     Voicemail,
 )
+from switchboard.models.call_request import CallRequest
 from switchboard.models.inventory import DidInventory
 from switchboard.models.outbox import DeliveryStatus, WebhookDelivery
 from switchboard.models.rule import ForwardingRule
@@ -26,6 +27,7 @@ __all__ = [
     "CallLeg",
     "CallLog",
     "CallLogStatus",
+    "CallRequest",
     "CallStatus",
     "DeliveryStatus",
     "DidInventory",

@@ -37,6 +37,7 @@ async def seed_number(
     record: bool = False,
     timezone: str = "UTC",
     voicemail_max: int = 30,
+    trunk_context: str = "sb-test",
 ) -> tuple[str, str]:
     """A tenant, a local trunk, a number and its rules; returns (tenant id, number id)."""
     async with sessionmaker() as session, session.begin():
@@ -44,7 +45,7 @@ async def seed_number(
         session.add(tenant)
         await session.flush()
         session.add(Trunk(tenant_id=tenant.id, name=f"t{tenant.id[:8]}", kind="local",
-                          context="sb-test"))
+                          context=trunk_context))
         number = PhoneNumber(tenant_id=tenant.id, e164=did, record_calls=record,
                              voicemail_max_seconds=voicemail_max)
         session.add(number)

@@ -54,6 +54,9 @@ class Call:
     simulate: str = ""
     bench_id: str = ""
     app_driven: bool = False
+    # Set for calls placed through the API: where their status callbacks go.
+    status_callback_url: str | None = None
+    voice_url: str | None = None
     status: CallLogStatus = CallLogStatus.INCOMING_CALL
     answered_at: datetime | None = None
     ended_at: datetime | None = None

@@ -16,6 +16,9 @@ _EVENTS = {
 }
 
 
+ALL_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
+
+
 def status_callback(
     writer: CallLogWriter,
     voice_app: VoiceApp,
@@ -31,10 +34,14 @@ def status_callback(
     is among the number's events, as at the provider.
     """
     route = call.route
-    if route is None or not route.status_callback:
+    if route is None:
+        return
+    url = call.status_callback_url or route.status_callback
+    events = ALL_EVENTS if call.status_callback_url else route.status_callback_events
+    if not url:
         return
     event = _EVENTS.get(call_status, "completed")
-    if event not in route.status_callback_events:
+    if event not in events:
         return
     params = voice_app.params(call, call_status)
     params["CallbackSource"] = "call-progress-events"
@@ -44,7 +51,7 @@ def status_callback(
     writer.enqueue_callback(
         tenant_id=route.tenant_id,
         call_sid=call.call_sid,
-        url=route.status_callback,
+        url=url,
         method="POST",
         params=params,
         kind="status",

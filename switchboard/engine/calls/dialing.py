@@ -10,14 +10,18 @@ from dataclasses import dataclass
 
 from switchboard import ids
 from switchboard.engine.calllog import CallLogWriter
-from switchboard.engine.calls.call import Call, CallerGone, Leg
+from switchboard.engine.calls.call import Call, CallerGone, Event, Leg
 from switchboard.engine.calls.channel_ops import CallChannel
 from switchboard.engine.calls.recorder import Recorder
 from switchboard.engine.calls.routes import dial_string
-from switchboard.engine.calls.verbs import Dial, DialOutcome
+from switchboard.engine.calls.rules import parse_target
+from switchboard.engine.calls.verbs import Dial, DialOutcome, DialTarget
 from switchboard.models import CallLogStatus
 
 log = logging.getLogger(__name__)
+
+# An engine-made event asking a connected call to move to another party.
+TRANSFER_EVENT = "SwitchboardTransfer"
 
 _RINGING = frozenset({"", "RINGING", "PROCEEDING", "PROGRESS"})
 _DIALSTATUS_OUTCOME = {
@@ -76,18 +80,7 @@ class Dialer:
         ringing = {
             leg.channel_id: leg for leg, ok in zip(legs, started, strict=False) if ok is True
         }
-        for leg in legs:
-            self._writer.insert_leg(
-                {
-                    "call_sid": call.call_sid,
-                    "leg_sid": leg.leg_sid,
-                    "channel_id": leg.channel_id,
-                    "role": "target",
-                    "target": leg.target,
-                    "started_at": leg.started_at,
-                    "dial_status": None if leg.channel_id in ringing else "failed",
-                }
-            )
+        self._log_legs(call, legs, ringing)
         try:
             winner, outcomes = await self._await_answer(call, ringing, verb.timeout)
         except CallerGone:
@@ -100,6 +93,21 @@ class Dialer:
         await self._drop_legs(losers, DialOutcome.CANCELED, reason="answered_elsewhere")
         seconds = await self._connect(call, winner, verb)
         return DialResult(DialOutcome.COMPLETED, winner, seconds)
+
+    def _log_legs(self, call: Call, legs: list[Leg], ringing: dict[str, Leg]) -> None:
+        """Write a leg row for every target tried (failed ones marked so)."""
+        for leg in legs:
+            self._writer.insert_leg(
+                {
+                    "call_sid": call.call_sid,
+                    "leg_sid": leg.leg_sid,
+                    "channel_id": leg.channel_id,
+                    "role": "target",
+                    "target": leg.target,
+                    "started_at": leg.started_at,
+                    "dial_status": None if leg.channel_id in ringing else "failed",
+                }
+            )
 
     def _make_legs(self, call: Call, verb: Dial) -> list[Leg]:
         trunk = call.route.trunk if call.route else None
@@ -215,6 +223,71 @@ class Dialer:
         for leg in legs:
             self._end_leg(leg, outcome)
 
+    async def _talk(self, call: Call, leg: Leg, bridge_id: str, time_limit: int) -> Leg:
+        """Wait while the two talk; carry out transfers. Returns the last leg."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + time_limit
+        while (left := deadline - loop.time()) > 0:
+            event = await call.next_event(left)
+            if event is None:
+                break
+            kind = event.get("type")
+            if kind == TRANSFER_EVENT:
+                leg = await self._transfer(call, leg, bridge_id, event)
+            elif (
+                kind in ("ChannelDestroyed", "ChannelLeftBridge", "StasisEnd")
+                and event.get("channel", {}).get("id") == leg.channel_id
+            ):
+                break
+        return leg
+
+    async def _transfer(self, call: Call, current: Leg, bridge_id: str, event: Event) -> Leg:
+        """Move the caller from ``current`` to the transfer target.
+
+        Blind: the current party is dropped first, then the target rings.
+        Warm: the target rings while the two keep talking; only once it
+        answers does it replace the current party. If the target does not
+        answer, a warm transfer leaves the call as it was and a blind one
+        ends it (nobody is left to talk to).
+        """
+        done: asyncio.Future[str] = event["done"]
+        target = parse_target(str(event["target"]))
+        blind = event.get("transfer_type", "blind") != "warm"
+        if blind:
+            await self._ch.quietly(
+                "POST", f"bridges/{bridge_id}/removeChannel", {"channel": current.channel_id}
+            )
+            await self._drop_legs([current], DialOutcome.COMPLETED)
+        verb = Dial(
+            targets=(DialTarget(kind=target.kind, value=target.value, slot=1),),
+            timeout=int(event.get("timeout", 30)),
+        )
+        legs = self._make_legs(call, verb)
+        started = [leg for leg in legs if await self._start_leg(call, leg, verb)]
+        ringing = {leg.channel_id: leg for leg in started}
+        self._log_legs(call, legs, ringing)
+        winner, _ = await self._await_answer(call, ringing, verb.timeout)
+        if winner is None:
+            done.set_result("no-answer")
+            if blind:
+                await self._ch.hangup(call)
+            return current
+        await self._ch.ari.request(
+            "POST", f"bridges/{bridge_id}/addChannel", {"channel": winner.channel_id}
+        )
+        if not blind:
+            await self._ch.quietly(
+                "POST", f"bridges/{bridge_id}/removeChannel", {"channel": current.channel_id}
+            )
+            await self._drop_legs([current], DialOutcome.COMPLETED)
+        call.answered_by = winner.target
+        self._writer.update_call(call.call_sid, answered_by=winner.target)
+        self._writer.update_leg(
+            winner.leg_sid, dial_status="answered", answered_at=winner.answered_at
+        )
+        done.set_result("transferred")
+        return winner
+
     async def _connect(self, call: Call, leg: Leg, verb: Dial) -> int:
         """Bridge the caller with the answering leg until one side hangs up.
 
@@ -247,14 +320,7 @@ class Dialer:
                 recording = await self._recorder.start_mixmonitor(
                     call, dual=verb.record.endswith("dual")
                 )
-            await self._ch.wait_for(
-                call,
-                lambda e: (
-                    e.get("type") in ("ChannelDestroyed", "ChannelLeftBridge", "StasisEnd")
-                    and e.get("channel", {}).get("id") == leg.channel_id
-                ),
-                timeout=verb.time_limit,
-            )
+            leg = await self._talk(call, leg, bridge_id, verb.time_limit)
         finally:
             leg.ended_at = self._ch.clock()
             self._writer.update_leg(leg.leg_sid, ended_at=leg.ended_at)

@@ -41,6 +41,7 @@ class VoiceApp:
             to_number=call.to_number,
             call_status=call_status,
             direction="inbound" if call.direction == "INBOUND" else "outbound-api",
+            parent_call_sid=None,
         )
 
     async def first_document(self, call: Call) -> VoiceUrlResult:

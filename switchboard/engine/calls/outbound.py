@@ -1,0 +1,238 @@
+"""A call placed through the API: originate, wait for the answer, run its flow."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from switchboard import ids
+from switchboard.engine.calllog import CallLogWriter
+from switchboard.engine.calls.call import Call, Event
+from switchboard.engine.calls.callbacks import status_callback
+from switchboard.engine.calls.executor import FlowExecutor
+from switchboard.engine.calls.routes import NumberRoute, dial_string
+from switchboard.engine.calls.rules import parse_target, plan_verbs
+from switchboard.engine.calls.verbs import DialTarget, Verb
+from switchboard.engine.calls.voice_app import VoiceApp
+from switchboard.engine.events import CallRegistry
+from switchboard.engine.voicedoc.exceptions import VoiceUrlError
+from switchboard.logs import bind_call
+from switchboard.models import CallDirection, CallLogStatus, CallStatus
+
+log = logging.getLogger(__name__)
+
+_CAUSE_STATUS = {
+    17: CallStatus.BUSY,
+    18: CallStatus.NO_ANSWER,
+    19: CallStatus.NO_ANSWER,
+    21: CallStatus.BUSY,
+}
+RING_SECONDS = 30
+
+
+class Originator(Protocol):
+    """The ARI operation that places a call."""
+
+    async def originate(
+        self,
+        endpoint: str,
+        *,
+        channel_id: str,
+        app_args: str | None = None,
+        caller_id: str | None = None,
+        timeout: int = 30,
+        variables: dict[str, str] | None = None,
+    ) -> dict[str, object]:
+        """Dial ``endpoint`` into this app."""
+
+
+class OutboundCallHandler:
+    """Places calls and runs them to their end."""
+
+    def __init__(
+        self,
+        *,
+        ari: Originator,
+        registry: CallRegistry,
+        executor: FlowExecutor,
+        writer: CallLogWriter,
+        voice_app: VoiceApp,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._ari = ari
+        self._registry = registry
+        self._executor = executor
+        self._writer = writer
+        self._voice_app = voice_app
+        self._clock = clock
+
+    async def place(
+        self,
+        route: NumberRoute,
+        *,
+        to_number: str,
+        record: bool = False,
+        status_callback_url: str | None = None,
+        url: str | None = None,
+        simulate: str = "",
+        call_sid: str | None = None,
+    ) -> Call:
+        """Originate from ``route``'s number to ``to_number``; returns once Asterisk dials.
+
+        The caller channel's id is chosen here and the call registered before
+        the request, so not one event is missed; ARI's originate is idempotent
+        per channel id across reconnects (one request, one call).
+
+        Raises:
+            AriError: Asterisk refused or could not be reached (nothing is dialling).
+        """
+        target = DialTarget(kind=parse_target(to_number).kind, value=to_number, slot=1)
+        endpoint = dial_string(target, route.trunk, simulate=bool(simulate))
+        channel_id = str(uuid.uuid4())
+        call = Call(
+            call_sid=call_sid or ids.call_sid(),
+            channel_id=channel_id,
+            channel_name="",
+            linkedid=channel_id,
+            from_number=route.did,
+            to_number=to_number,
+            direction=CallDirection.OUTBOUND,
+            started_at=self._clock(),
+            route=route,
+            simulate=simulate,
+            status_callback_url=status_callback_url,
+            voice_url=url,
+        )
+        self._registry.add(call)
+        self._writer.insert_call(
+            {
+                "call_sid": call.call_sid,
+                "tenant_id": route.tenant_id,
+                "number_id": route.number_id,
+                "direction": CallDirection.OUTBOUND,
+                "status": CallLogStatus.INCOMING_CALL,
+                "call_status": CallStatus.QUEUED,
+                "from_number": route.did,
+                "to_number": to_number,
+                "external_id": channel_id,
+                "started_at": call.started_at,
+            }
+        )
+        self._status(call, "initiated")
+        variables = {"__SB_SIMULATE": simulate} if simulate else {}
+        try:
+            await self._ari.originate(
+                endpoint or f"PJSIP/{to_number}",
+                channel_id=channel_id,
+                app_args=f"outbound,{call.call_sid}",
+                caller_id=route.did,
+                timeout=RING_SECONDS,
+                variables=variables,
+            )
+        except Exception:
+            self._registry.remove(call)
+            self._writer.update_call(
+                call.call_sid,
+                status=CallLogStatus.MISSED,
+                call_status=CallStatus.FAILED,
+                ended_at=self._clock(),
+                error="originate failed",
+            )
+            raise
+        self._writer.update_call(call.call_sid, call_status=CallStatus.RINGING)
+        self._status(call, "ringing")
+        return call
+
+    async def run(self, call: Call, record: bool = False) -> None:
+        """Wait for the answer, run the call's flow, write its end."""
+        with bind_call(call.call_sid):
+            final = CallStatus.COMPLETED
+            try:
+                answered = await self._await_answer(call)
+                if isinstance(answered, CallStatus):
+                    final = answered
+                    return
+                call.channel_name = answered.get("channel", {}).get("name", "")
+                call.caller_answered = True
+                call.answered_at = self._clock()
+                call.status = CallLogStatus.ANSWERED_BY_STAFF
+                self._writer.update_call(
+                    call.call_sid,
+                    status=call.status,
+                    call_status=CallStatus.IN_PROGRESS,
+                    answered_at=call.answered_at,
+                )
+                self._status(call, "in-progress")
+                whole_call = record and call.voice_url is not None
+                recording = (
+                    await self._executor.recorder.start_mixmonitor(call, dual=True)
+                    if whole_call
+                    else None
+                )
+                try:
+                    await self._executor.run(call, await self._verbs(call, record))
+                    await self._executor.hangup(call)
+                finally:
+                    if recording is not None:
+                        await self._executor.recorder.finish_mixmonitor(
+                            call, recording, source="OutboundAPI"
+                        )
+            except Exception as exc:
+                log.exception("outbound call failed")
+                self._writer.update_call(call.call_sid, error=f"{type(exc).__name__}: {exc}")
+                await self._executor.hangup(call)
+            finally:
+                self._finish(call, final)
+
+    async def _await_answer(self, call: Call) -> Event | CallStatus:
+        while True:
+            event = await call.queue.get()
+            kind = event.get("type")
+            if kind == "StasisStart" and event.get("channel", {}).get("id") == call.channel_id:
+                return event
+            if kind == "ChannelDestroyed" and event.get("channel", {}).get("id") == call.channel_id:
+                cause = event.get("cause")
+                call.hangup_cause = cause if isinstance(cause, int) else None
+                call.caller_gone = True
+                return _CAUSE_STATUS.get(call.hangup_cause or 0, CallStatus.FAILED)
+
+    async def _verbs(self, call: Call, record: bool) -> list[Verb]:
+        """The voice document at ``url``, or the number's staff (click-to-call)."""
+        route = call.route
+        assert route is not None
+        if call.voice_url:
+            call.app_driven = True
+            call.status = CallLogStatus.ANSWERED_BY_CALLS_PROVIDER
+            self._writer.update_call(call.call_sid, status=call.status)
+            try:
+                return await self._voice_app.follow(call, call.voice_url, "POST")
+            except VoiceUrlError as exc:
+                await self._executor.application_error(call, f"{exc.error_id}: {exc.message}")
+                return []
+        return plan_verbs(
+            route.steps, now=self._clock(), timezone=route.timezone, voicemail=None, record=record
+        )
+
+    def _status(self, call: Call, call_status: str, duration: int | None = None) -> None:
+        status_callback(
+            self._writer, self._voice_app, call, call_status, now=self._clock(), duration=duration
+        )
+
+    def _finish(self, call: Call, final: CallStatus) -> None:
+        call.ended_at = self._clock()
+        values: dict[str, object] = {"ended_at": call.ended_at, "call_status": final}
+        duration = 0
+        if call.caller_answered and call.answered_at:
+            duration = max(0, round((call.ended_at - call.answered_at).total_seconds()))
+        else:
+            call.status = CallLogStatus.MISSED
+            values["status"] = call.status
+        values["duration"] = duration
+        if call.hangup_cause is not None:
+            values["hangup_cause"] = call.hangup_cause
+        self._writer.update_call(call.call_sid, **values)
+        self._status(call, final.value, duration)
+        log.info("outbound call ended", extra={"status": str(call.status), "final": str(final)})
