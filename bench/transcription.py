@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -97,18 +96,21 @@ def source_gsm(items: list[Item], workdir: Path) -> list[Item]:
 
 
 def source_through_call(items: list[Item], workdir: Path) -> list[Item]:
-    """Each file spoken into voicemail through a real call (needs ``call simulate``)."""
-    probe = subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", "call", "simulate", "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode != 0:
-        raise SystemExit(
-            "--source through-call needs `switchboard call simulate`, which does not exist yet"
-        )
-    raise SystemExit("through-call: wire `switchboard call simulate --say` here once it lands")
+    """Each file spoken into voicemail through a real call (Asterisk + engine)."""
+    from through_call import through_call
+
+    keep = workdir / "through-call"
+    keep.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    recorded = through_call([i.path for i in items], keep)
+    out = [
+        Item(item.name, path, item.text, sf.info(str(path)).duration)
+        for item, path in zip(items, recorded, strict=True)
+        if path is not None
+    ]
+    print(f"  through-call: {len(out)}/{len(items)} voicemails recorded "
+          f"in {time.perf_counter() - started:.0f} s")
+    return out
 
 
 SOURCES: dict[str, Callable[[list[Item], Path], list[Item]]] = {

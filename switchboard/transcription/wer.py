@@ -62,6 +62,18 @@ _CONTRACTIONS = {
     "here's": "here is",
 }
 _SYMBOLS = {"#": " pound ", "*": " star ", "%": " percent ", "&": " and ", "+": " plus "}
+# Words written closed or open by different transcribers; compared closed.
+_COMPOUNDS = {
+    "mail box": "mailbox",
+    "voice mail": "voicemail",
+    "file name": "filename",
+    "touch tone": "touchtone",
+    "good bye": "goodbye",
+    "e mail": "email",
+    "re record": "rerecord",
+    "key pad": "keypad",
+    "pass word": "password",
+}
 _NUMBER = re.compile(r"\d+(?:st|nd|rd|th)?")
 
 
@@ -111,6 +123,9 @@ def normalize(text: str) -> list[str]:
         text = text.replace(short, long)
     text = _NUMBER.sub(_spell, text)
     text = re.sub(r"[^a-z0-9' ]+", " ", text).replace("'", "")
+    text = " ".join(text.split())
+    for open_form, closed in _COMPOUNDS.items():
+        text = re.sub(rf"\b{open_form}\b", closed, text)
     return text.split()
 
 

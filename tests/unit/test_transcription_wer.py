@@ -31,3 +31,7 @@ def test_edit_distance_counts_substitutions_insertions_deletions() -> None:
 def test_corpus_wer_weights_by_reference_words() -> None:
     pairs = [("press one for sales", "press 1 for sales"), ("goodbye", "good bye")]
     assert wer(pairs) == pytest.approx(2 / 5)
+
+
+def test_open_and_closed_compounds_compare_equal() -> None:
+    assert normalize("re-record your mail box") == normalize("Rerecord your mailbox")
