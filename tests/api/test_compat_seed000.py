@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sb_resource_helpers as h
 
-from switchboard.models import PhoneNumber
+from switchboard import ids
+from switchboard.models import PhoneNumber, Recording
 
 NUMBER_FIELDS = ["id", "phoneNumber", "friendlyName", "sid", "voiceUrl", "statusCallback",
                  "recordCalls", "voicemailEnabled", "smsEnabled", "enabled", "releasedAt",
@@ -209,3 +210,42 @@ async def test_voicemails_list_mark_and_delete(client, world, sessionmaker, api_
     r = await client.delete(f"/api/voicemails?id={vm.id}", headers=agent)
     assert r.status_code == 200 and r.json() == {"ok": True}
     assert not (root / "vm" / "m.wav").exists()
+
+
+async def test_recording_playback_urls_play_with_auth_only(client, world, sessionmaker,
+                                                           api_settings):
+    root = api_settings.resolved_storage_root
+    (root / "rec").mkdir(parents=True)
+    (root / "rec" / "call.wav").write_bytes(b"RIFF-call-audio")
+    (root / "rec" / "vm.wav").write_bytes(b"RIFF-voicemail-audio")
+    async with sessionmaker() as s:
+        log = await h.call_log(s, world.tenant, has_recording=True)
+        s.add(Recording(recording_sid=ids.recording_sid(), tenant_id=world.tenant.id,
+                        call_sid=log.call_sid, path="rec/call.wav", source="DialVerb"))
+        await s.commit()
+        vm = await h.voicemail(s, world.tenant, path="rec/vm.wav")
+        bare = await h.call_log(s, world.tenant)
+    reader = world.headers("read-only")
+    logs = (await client.get("/api/call-logs", headers=reader)).json()["callLogs"]
+    url = next(x["recordingPlaybackUrl"] for x in logs if x["id"] == log.id)
+    r = await client.get(url, headers=reader)
+    assert r.status_code == 200 and r.content == b"RIFF-call-audio"
+    assert r.headers["content-type"] == "audio/wav"
+    r = await client.get(url, headers={**reader, "Range": "bytes=0-3"})
+    assert r.status_code == 206 and r.content == b"RIFF"
+    vms = (await client.get("/api/voicemails", headers=reader)).json()["voicemails"]
+    r = await client.get(vms[0]["recordingPlaybackUrl"], headers=reader)
+    assert r.status_code == 200 and r.content == b"RIFF-voicemail-audio"
+
+    h.assert_dashboard_error(await client.get(url), 401)
+    h.assert_dashboard_error(await client.get(url, headers=world.other_headers()), 404)
+    r = await client.get(f"/api/voice/recording?callLogId={bare.id}", headers=reader)
+    assert h.assert_dashboard_error(r, 404) == "This call has no recording"
+    r = await client.get("/api/voice/recording", headers=reader)
+    h.assert_dashboard_error(r, 400)
+    r = await client.get(f"/api/voice/recording?callLogId={log.id}&voicemailId={vm.id}",
+                         headers=reader)
+    h.assert_dashboard_error(r, 400)
+    (root / "rec" / "vm.wav").unlink()
+    r = await client.get(f"/api/voice/recording?voicemailId={vm.id}", headers=reader)
+    assert h.assert_dashboard_error(r, 404) == "Recording file is missing"

@@ -16,6 +16,7 @@ from switchboard.api.routes import (
     compat_call_logs,
     compat_forwarding,
     compat_numbers,
+    compat_playback,
     compat_voicecalls,
     compat_voicemails,
     health,
@@ -46,6 +47,7 @@ ALL_ROUTERS: list[APIRouter] = [
     compat_call_logs.router,
     compat_voicemails.router,
     compat_voicecalls.router,
+    compat_playback.router,
 ]
 
 
