@@ -73,7 +73,7 @@ class MemoryRateLimiter:
         while hits and hits[0] <= now - self._window:
             hits.popleft()
         if len(hits) >= self.limit:
-            wait = hits[0] + self._window - now
+            wait = hits[0] + self._window - now if hits else self._window
             return RateDecision(allowed=False, retry_after=max(1, math.ceil(wait)))
         hits.append(now)
         self._forget_idle(now)

@@ -130,3 +130,54 @@ async def test_two_api_processes_share_the_limit_through_redis(
         r = await b.get("/api/v1/auth/me", headers=world.headers())
         assert 1 <= int(r.headers["Retry-After"]) <= 60
         assert (await a.get("/api/v1/auth/me", headers=world.other_headers())).status_code == 200
+
+
+OWN_ROUTES = [
+    ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/tenants"),
+    ("GET", "/api/v1/tenants/current"),
+    ("GET", "/api/v1/tenants/{tenant}"),
+    ("PATCH", "/api/v1/tenants/{tenant}"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("GET", "/api/v1/users/me"),
+    ("GET", "/api/v1/users/{user}"),
+    ("PATCH", "/api/v1/users/{user}"),
+    ("DELETE", "/api/v1/users/{user}"),
+    ("GET", "/api/v1/api-keys"),
+    ("POST", "/api/v1/api-keys"),
+    ("GET", "/api/v1/api-keys/{key}"),
+    ("DELETE", "/api/v1/api-keys/{key}"),
+]
+
+
+async def test_every_authenticated_core_route_is_rate_limited(tmp_path, sessionmaker, world):
+    app = create_app(
+        make_settings(tmp_path), sessionmaker=sessionmaker, rate_limiter=MemoryRateLimiter(limit=0)
+    )
+    ids = {
+        "tenant": world.tenant.id,
+        "user": world.actor("agent").user.id,
+        "key": world.actor("agent").key_id,
+    }
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        for method, path in OWN_ROUTES:
+            url = path.format(**ids)
+            body = {"email": "x@y.zz"} if method == "POST" else {} if method == "PATCH" else None
+            r = await c.request(method, url, json=body, headers=world.headers())
+            assert_v1_error(r, 429, "rate_limited")
+            assert int(r.headers["Retry-After"]) == 60, (method, url)
+
+
+async def test_repeated_sign_in_attempts_for_one_email_are_limited(limited_client, world):
+    body = {"email": "admin@acme.test", "password": "wrong-password"}
+    for _ in range(3):
+        assert (await limited_client.post("/api/v1/auth/login", json=body)).status_code == 401
+    r = await limited_client.post("/api/v1/auth/login", json=body)
+    assert_v1_error(r, 429, "rate_limited")
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    other = {"email": "agent@acme.test", "password": "wrong-password"}
+    assert (await limited_client.post("/api/v1/auth/login", json=other)).status_code == 401
