@@ -155,6 +155,35 @@ async def test_originate_reports_its_outcome_and_events_reach_the_filtered_callb
         assert {e["Event"] for e in recorder.events} == {"Hangup"}
 
 
+async def test_without_an_event_callback_asterisk_still_reports_originate_outcomes(
+    clean_asterisk: AsteriskInstance,
+) -> None:
+    # No on_event: the client asks Asterisk for OriginateResponse events only.
+    ami = AmiClient(
+        host=clean_asterisk.host,
+        port=clean_asterisk.ami_port,
+        username=clean_asterisk.ami_user,
+        secret=clean_asterisk.ami_secret,
+    )
+    ami.start()
+    try:
+        await ami.wait_connected(10)
+        channel_id = new_id()
+        outcome = await ami.originate(
+            "Local/answer@sb-test",
+            action_id=channel_id,
+            context="sb-test",
+            exten="answer",
+            variables={"SB_WAIT": "0"},
+            channel_id=channel_id,
+            timeout_ms=10000,
+        )
+        assert outcome["Event"] == "OriginateResponse"
+        assert outcome["Uniqueid"] == channel_id
+    finally:
+        await ami.close()
+
+
 async def test_reconnects_by_itself_after_asterisk_restarts(
     asterisk_factory: StartAsterisk,
 ) -> None:

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any
 
-from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 
 from switchboard.engine.ami.exceptions import (
@@ -38,6 +38,7 @@ from switchboard.engine.ami.exceptions import (
     AmiNotConnected,
     AmiTimeout,
 )
+from switchboard.engine.ami.manager import OneShotManager
 from switchboard.engine.ami.messages import ActionInput, is_error, message_to_dict
 from switchboard.engine.ami.operations import AmiOperations
 from switchboard.engine.connection import (
@@ -56,34 +57,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AmiEventCallback = Callable[[dict[str, str]], None]
+
+_EVENT_NAME = re.compile(r"^\w+$")
 ConnectedCallback = Callable[[], Awaitable[None]]
-
-
-class _OneShotManager(Manager):  # type: ignore[misc]  # panoramisk is untyped
-    """A panoramisk ``Manager`` for exactly one TCP connection.
-
-    It never reconnects, never pings on its own and never re-sends actions:
-    all three are the wrapper's job. Events go straight to ``forward``.
-    """
-
-    def __init__(self, *, forward: Callable[[Any], None], **config: Any) -> None:
-        super().__init__(**config)
-        self.lost: asyncio.Future[None] = self.loop.create_future()
-        self._forward = forward
-
-    def ping(self) -> None:
-        """Disabled: the wrapper's watchdog pings and checks the answers."""
-
-    def dispatch(self, event: Any) -> list[str]:
-        """Hand every unsolicited event to the wrapper (no callback tasks)."""
-        self._forward(event)
-        return []
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Record the loss instead of scheduling panoramisk's reconnect."""
-        self._connected = False
-        if not self.lost.done():
-            self.lost.set_result(None)
 
 
 class AmiClient(AmiOperations):
@@ -95,7 +71,9 @@ class AmiClient(AmiOperations):
         username: manager user (``manager.conf``).
         secret: its secret.
         on_event: called with each event as ``dict[str, str]``.
-        events: only these event names reach ``on_event`` (``None``: all).
+        events: only these event names reach ``on_event`` (``None``: all). Asterisk
+            is asked (AMI ``Filter``) to send only these; without ``on_event`` it is
+            asked to send none but ``OriginateResponse``.
         login_events: the login's ``Events`` mask: ``on`` (all), ``off``, or
             classes such as ``call,system`` so Asterisk sends less.
         on_connected: awaited after every (re)connect, e.g. to resync AstDB.
@@ -138,7 +116,7 @@ class AmiClient(AmiOperations):
         self._connect_timeout = connect_timeout
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
-        self._manager: _OneShotManager | None = None
+        self._manager: OneShotManager | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._supervisor = ConnectionSupervisor(
@@ -275,7 +253,7 @@ class AmiClient(AmiOperations):
 
     async def _session(self) -> None:
         loop = asyncio.get_running_loop()
-        manager = _OneShotManager(
+        manager = OneShotManager(
             forward=self._dispatch,
             loop=loop,
             host=self._host,
@@ -288,6 +266,7 @@ class AmiClient(AmiOperations):
         try:
             await self._login(manager)
             self._manager = manager
+            await self._install_filters()
             self._supervisor.mark_connected()
             if self._on_connected is not None:
                 self._spawn(self._on_connected(), "ami-on-connected")
@@ -297,7 +276,7 @@ class AmiClient(AmiOperations):
             self._fail_inflight()
             manager.close()
 
-    async def _login(self, manager: _OneShotManager) -> None:
+    async def _login(self, manager: OneShotManager) -> None:
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(self._connect_timeout):
             transport, protocol = await loop.create_connection(AMIProtocol, self._host, self._port)
@@ -323,7 +302,34 @@ class AmiClient(AmiOperations):
                 "auth_failed", f"Asterisk refused AMI user {self._username!r}: {message}"
             )
 
-    async def _watch(self, manager: _OneShotManager) -> None:
+    def _server_filter(self) -> frozenset[str] | None:
+        """Event names Asterisk should send at all (``None``: everything).
+
+        ``OriginateResponse`` is always wanted: it carries Originate's outcome.
+        """
+        if self._on_event is None:
+            return frozenset({"OriginateResponse"})
+        if self._events is None or not all(_EVENT_NAME.match(name) for name in self._events):
+            return None
+        return self._events | {"OriginateResponse"}
+
+    async def _install_filters(self) -> None:
+        """Ask Asterisk to send only the events we use (it sends dozens per call).
+
+        AMI filters are regular expressions over the event text, so ``Event: Hangup``
+        also lets ``HangupRequest`` through; ``_dispatch`` still matches names exactly.
+        """
+        wanted = self._server_filter()
+        for name in sorted(wanted or ()):
+            try:
+                await self.send_action(
+                    {"Action": "Filter", "Operation": "Add", "Filter": f"Event: {name}"}
+                )
+            except AmiActionError as exc:
+                log.warning("AMI event filter refused; receiving every event: %s", exc)
+                return
+
+    async def _watch(self, manager: OneShotManager) -> None:
         """Ping until the connection is lost or stops answering."""
         while True:
             await asyncio.wait({manager.lost}, timeout=self._ping_interval)
@@ -349,7 +355,7 @@ class AmiClient(AmiOperations):
         except Exception:
             log.exception("AMI event callback failed", extra={"event_name": name})
 
-    def _forget(self, manager: _OneShotManager, future: asyncio.Future[Any]) -> None:
+    def _forget(self, manager: OneShotManager, future: asyncio.Future[Any]) -> None:
         responses = getattr(manager.protocol, "responses", {})
         for key, action in list(responses.items()):
             if getattr(action, "future", None) is future:
