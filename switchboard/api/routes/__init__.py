@@ -19,6 +19,7 @@ from switchboard.api.routes import (
     compat_playback,
     compat_voicecalls,
     compat_voicemails,
+    endpoints,
     health,
     numbers,
     recordings,
@@ -48,6 +49,7 @@ ALL_ROUTERS: list[APIRouter] = [
     compat_voicemails.router,
     compat_voicecalls.router,
     compat_playback.router,
+    endpoints.router,
 ]
 
 

@@ -1,0 +1,132 @@
+"""Desk phones and softphones: PJSIP endpoints of a tenant.
+
+Forwarding rules ring them as ``endpoint:<name>``. Names are global (they are
+PJSIP identities on the one Asterisk), so a taken name is a conflict. The SIP
+password is generated when not given and shown only when set. Every write
+bumps the routing revision; an endpoint a rule still targets cannot be
+deleted.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.models import Endpoint, ForwardingRule, User
+from switchboard.models.state import bump_routing_revision
+from switchboard.services.exceptions import BadRequest, Conflict, NotFound
+from switchboard.services.paging import Page, paginate
+from switchboard.services.phone import normalize_e164
+
+_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_PASSWORD = re.compile(r"^[\x21-\x7e]{12,128}$")
+FIELDS = frozenset({"password", "caller_id", "user_id"})
+
+
+async def list_endpoints(
+    session: AsyncSession, tenant_id: str, *, page: int = 1, limit: int = 25
+) -> Page[Endpoint]:
+    """The tenant's endpoints by name."""
+    stmt = select(Endpoint).where(Endpoint.tenant_id == tenant_id).order_by(Endpoint.name)
+    return await paginate(session, stmt, page, limit)
+
+
+async def get_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str) -> Endpoint:
+    """One endpoint of the tenant.
+
+    Raises:
+        NotFound: no such endpoint in this tenant.
+    """
+    row = await session.get(Endpoint, endpoint_id)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFound("Endpoint not found", field="id")
+    return row
+
+
+async def create_endpoint(
+    session: AsyncSession, tenant_id: str, name: str, values: Mapping[str, Any]
+) -> Endpoint:
+    """Create an endpoint; a strong password is generated when none is given.
+
+    Raises:
+        BadRequest: invalid name, password, caller id or user.
+        Conflict: the name is taken.
+    """
+    if not _NAME.match(name or ""):
+        raise BadRequest("name must be 1-64 letters, digits, - or _", field="name")
+    checked = await _checked(session, tenant_id, values)
+    if await session.scalar(select(Endpoint.id).where(Endpoint.name == name)) is not None:
+        raise Conflict("An endpoint with this name exists", field="name")
+    row = Endpoint(tenant_id=tenant_id, name=name,
+                   password=checked.pop("password", None) or secrets.token_urlsafe(18),
+                   **checked)
+    session.add(row)
+    await bump_routing_revision(session)
+    await session.flush()
+    return row
+
+
+async def update_endpoint(
+    session: AsyncSession, tenant_id: str, endpoint_id: str, changes: Mapping[str, Any]
+) -> Endpoint:
+    """Change the password, caller id or user of an endpoint.
+
+    Raises:
+        NotFound: no such endpoint in this tenant.
+        BadRequest: an invalid value.
+    """
+    row = await get_endpoint(session, tenant_id, endpoint_id)
+    for key, value in (await _checked(session, tenant_id, changes)).items():
+        setattr(row, key, value)
+    await bump_routing_revision(session)
+    await session.flush()
+    return row
+
+
+async def delete_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str) -> None:
+    """Delete an endpoint no rule targets.
+
+    Raises:
+        NotFound: no such endpoint in this tenant.
+        Conflict: a forwarding rule still rings it.
+    """
+    row = await get_endpoint(session, tenant_id, endpoint_id)
+    target = f"endpoint:{row.name}"
+    rules = (await session.execute(
+        select(ForwardingRule).where(ForwardingRule.tenant_id == tenant_id)
+    )).scalars()
+    if any(target in rule.targets for rule in rules):
+        raise Conflict("A forwarding rule rings this endpoint; change the rule first",
+                       field="id")
+    await session.delete(row)
+    await bump_routing_revision(session)
+    await session.flush()
+
+
+async def _checked(
+    session: AsyncSession, tenant_id: str, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    unknown = set(values) - FIELDS
+    if unknown:
+        raise BadRequest(f"Unknown endpoint field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    out: dict[str, Any] = {}
+    if values.get("password") is not None:
+        if not isinstance(values["password"], str) or not _PASSWORD.match(values["password"]):
+            raise BadRequest("password must be 12-128 printable characters", field="password")
+        out["password"] = values["password"]
+    if "caller_id" in values:
+        caller = values["caller_id"]
+        out["caller_id"] = None if caller is None else normalize_e164(caller, field="caller_id")
+    if "user_id" in values:
+        user_id = values["user_id"]
+        if user_id is not None:
+            user = await session.get(User, user_id)
+            if user is None or user.tenant_id != tenant_id:
+                raise NotFound("User not found", field="user_id")
+        out["user_id"] = user_id
+    return out
