@@ -33,6 +33,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -218,6 +219,18 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness or reference check lost a race with a concurrent request (the
+    # services check first; the constraint is the last word). Not a server fault.
+    log.warning("integrity error: %s", exc, extra={"path": request.url.path})
+    return _response(
+        request.url.path,
+        status=409,
+        code="conflict",
+        message="The request conflicts with existing data",
+    )
+
+
 class UnhandledErrorMiddleware:
     """Answers any exception that escaped the routes with a 500 in the surface's envelope.
 
@@ -330,4 +343,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _on_service_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_middleware(UnhandledErrorMiddleware)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from switchboard.api.deps import CurrentPrincipal, DbSession, EngineDep
 from switchboard.api.errors import Surface, surface_for_path
-from switchboard.models import Tenant
+from switchboard.models import Tenant, User
 from switchboard.services.exceptions import (
     BadRequest,
     ComplianceBlocked,
@@ -257,3 +257,22 @@ async def test_nul_characters_are_refused_everywhere_with_400(mounted, client):
     assert r.status_code == 200
     r = await client.post("/api/call-logs/test-only/echo", json={"text": "\x00"})
     assert (r.status_code, r.json()) == (400, {"error": "NUL characters are not allowed"})
+
+
+async def test_a_constraint_violation_at_commit_is_409_not_500(app, client, world):
+    router = APIRouter(prefix="/api/v1/test-only")
+
+    @router.post("/duplicate-user")
+    async def _dup(session: DbSession, principal: CurrentPrincipal) -> dict[str, bool]:
+        # Skips the service's check, as a concurrent request racing it would.
+        session.add(User(tenant_id=principal.tenant_id, email="admin@acme.test"))
+        return {"ok": True}
+
+    app.include_router(router)
+    r = await client.post("/api/v1/test-only/duplicate-user", headers=world.headers())
+    assert assert_v1_error(r, 409, "conflict")["message"] == (
+        "The request conflicts with existing data"
+    )
+    async with app.state.sessionmaker() as s:
+        emails = list(await s.scalars(select(User.email).where(User.email == "admin@acme.test")))
+    assert len(emails) == 1
