@@ -17,6 +17,7 @@ from switchboard.asterisk.exceptions import AsteriskHarnessError
 from switchboard.asterisk.instance import AsteriskInstance
 from switchboard.asterisk.ports import InstancePorts
 from switchboard.asterisk.process import require_root
+from switchboard.asterisk.render import render_config
 from switchboard.asterisk.rootfs import ensure_rootfs
 from switchboard.config import Settings
 
@@ -163,3 +164,47 @@ def _describe(instance: AsteriskInstance) -> None:
     typer.echo(f"  spool      {instance.spool_dir}")
     typer.echo(f"  CDR csv    {instance.cdr_csv_path}")
     typer.echo(f"  logs       {instance.log_dir / 'messages.log'}")
+
+
+# Where a containerised Asterisk keeps its own databases (see asterisk-config/Dockerfile).
+CONTAINER_STATE = "/var/lib/asterisk/switchboard"
+
+
+@app.command("render")
+def render_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the .conf files to.")],
+    bind_host: Annotated[str, typer.Option(help="Address ARI, AMI and SIP listen on.")] = "0.0.0.0",
+    ami_permit: Annotated[
+        str, typer.Option(help="Networks allowed to log in to AMI (address/mask).")
+    ] = "0.0.0.0/0.0.0.0",
+) -> None:
+    """Render the configuration for an Asterisk run elsewhere (a container) from settings.
+
+    Credentials and ports come from SWITCHBOARD_ARI_*, SWITCHBOARD_AMI_* and
+    SWITCHBOARD_SIP_PORT; the engine must be given the same values.
+    """
+    settings = Settings()
+    if not settings.ari_password or not settings.ami_secret:
+        _err("set SWITCHBOARD_ARI_PASSWORD and SWITCHBOARD_AMI_SECRET first")
+        raise typer.Exit(1)
+    context: dict[str, object] = {
+        "name": "container",
+        "inst_root": CONTAINER_STATE,
+        "ari_port": settings.ari_port,
+        "ari_user": settings.ari_user,
+        "ari_password": settings.ari_password,
+        "ari_app": settings.ari_app,
+        "ami_port": settings.ami_port,
+        "ami_user": settings.ami_user,
+        "ami_secret": settings.ami_secret,
+        "sip_port": settings.sip_port,
+        "rtp_start": 10000,
+        "rtp_end": 10999,
+        "bind_host": bind_host,
+        "sip_bind_host": bind_host,
+        "ami_permit": ami_permit,
+    }
+    written = _guard(lambda: render_config(settings.asterisk_config_dir, out, context))
+    for path in written:  # read by another container's asterisk user, written as root here
+        path.chmod(0o644)
+    typer.echo(f"wrote {len(written)} files to {out}")

@@ -31,7 +31,7 @@ from switchboard.asterisk.exceptions import (
 from switchboard.asterisk.layout import InstanceLayout
 from switchboard.asterisk.ports import InstancePorts, busy_ports
 from switchboard.asterisk.readiness import ami_login_ok, ari_ok, wait_until_ready
-from switchboard.asterisk.render import write_atomically
+from switchboard.asterisk.render import LOOPBACK_BINDINGS, write_atomically
 from switchboard.asterisk.reset import destroy_all_bridges, hangup_all_channels
 from switchboard.asterisk.rootfs import ASTERISK_UID, prepare_rootfs, rootfs_ready
 from switchboard.asterisk.state import InstanceState, load_state, new_state, save_state
@@ -429,4 +429,5 @@ class AsteriskInstance:
             "sip_port": s.sip_port,
             "rtp_start": s.rtp_start,
             "rtp_end": s.rtp_end,
+            **LOOPBACK_BINDINGS,
         }

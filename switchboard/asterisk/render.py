@@ -20,6 +20,15 @@ from switchboard.asterisk.exceptions import ConfigRenderError
 ENGINE_OWNED = ("pjsip_switchboard.conf",)
 
 
+# Local instances listen on loopback only; a container deployment renders the
+# same templates with other bindings (``switchboard asterisk render``).
+LOOPBACK_BINDINGS: dict[str, object] = {
+    "bind_host": "127.0.0.1",
+    "sip_bind_host": "127.0.0.1",
+    "ami_permit": "127.0.0.1/255.255.255.255",
+}
+
+
 def render_config(template_dir: Path, etc_dir: Path, context: Mapping[str, object]) -> list[Path]:
     """Render every ``*.conf`` template into ``etc_dir``.
 
