@@ -129,10 +129,15 @@ async def _from_jwt(
     claims = decode_token(settings.secret_key, token, expected_type="access")
     if claims is None:
         raise Unauthorized("Invalid or expired token")
-    # Re-read the user: a deactivated user or a changed role takes effect at once.
+    # Re-read the user: deactivation, a role change or a new password take effect at once.
     user = await user_service.get_active_user(session, claims.user_id)
     role = parse_role(user.role) if user else None
-    if user is None or role is None or user.tenant_id != claims.tenant_id:
+    if (
+        user is None
+        or role is None
+        or user.tenant_id != claims.tenant_id
+        or not claims.matches(user.password_hash)
+    ):
         raise Unauthorized("Invalid or expired token")
     return Principal(tenant_id=user.tenant_id, user_id=user.id, role=role, via=via)
 

@@ -118,6 +118,15 @@ def _jwt_key(secret: str) -> bytes:
     return hmac.new(secret.encode(), b"switchboard-jwt-v1", hashlib.sha256).digest()
 
 
+def credential_stamp(password_hash: str | None) -> str:
+    """A short fingerprint of a user's password hash, carried in their tokens.
+
+    Tokens are stateless; comparing this stamp with the user's current one on
+    every use makes a password change revoke every token issued before it.
+    """
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     """The claims Switchboard puts in its JWTs."""
@@ -127,6 +136,11 @@ class TokenClaims:
     role: str
     type: TokenType
     expires_at: datetime
+    stamp: str
+
+    def matches(self, password_hash: str | None) -> bool:
+        """Whether the token was issued under the user's current password."""
+        return hmac.compare_digest(self.stamp, credential_stamp(password_hash))
 
 
 def issue_token(
@@ -137,6 +151,7 @@ def issue_token(
     role: str,
     token_type: TokenType,
     lifetime: timedelta,
+    stamp: str,
     now: datetime | None = None,
 ) -> str:
     """Sign a JWT (HS256) for a user.
@@ -148,6 +163,7 @@ def issue_token(
         role: The user's role when issued (re-checked against the database on use).
         token_type: ``access`` or ``refresh``; each is accepted only where it belongs.
         lifetime: Time until ``exp``.
+        stamp: :func:`credential_stamp` of the user's password hash.
         now: Issue time; defaults to the current time.
 
     Returns:
@@ -162,6 +178,7 @@ def issue_token(
         "iat": int(issued.timestamp()),
         "exp": int((issued + lifetime).timestamp()),
         "jti": secrets.token_hex(8),
+        "pst": stamp,
     }
     return jwt.encode(payload, _jwt_key(secret), algorithm=_JWT_ALGORITHM)
 
@@ -180,12 +197,14 @@ def decode_token(secret: str, token: str, *, expected_type: TokenType) -> TokenC
     if payload.get("typ") != expected_type:
         return None
     sub, tid, role = payload.get("sub"), payload.get("tid"), payload.get("role")
-    if not (isinstance(sub, str) and isinstance(tid, str) and isinstance(role, str)):
+    stamp = payload.get("pst")
+    if not all(isinstance(v, str) for v in (sub, tid, role, stamp)):
         return None
     return TokenClaims(
-        user_id=sub,
-        tenant_id=tid,
-        role=role,
+        user_id=str(sub),
+        tenant_id=str(tid),
+        role=str(role),
         type=expected_type,
         expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+        stamp=str(stamp),
     )

@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.api.app import create_app
-from switchboard.api.security import issue_token
+from switchboard.api.security import credential_stamp, issue_token
 from switchboard.config import Settings
 from switchboard.models import Tenant, User
 from switchboard.services import api_keys, tenants, users
@@ -116,6 +116,7 @@ def access_token(settings: Settings, user: User, *, lifetime: timedelta | None =
         role=user.role,
         token_type="access",
         lifetime=lifetime or timedelta(minutes=5),
+        stamp=credential_stamp(user.password_hash),
     )
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from conftest import ADMIN_PASSWORD, AGENT_PASSWORD, access_token, assert_v1_error
 
-from switchboard.api.security import issue_token
+from switchboard.api.security import credential_stamp, issue_token
 from switchboard.services import users
 from switchboard.services.roles import Role
 
@@ -149,6 +149,7 @@ async def test_expired_or_foreign_signed_token_is_401(client, world, api_setting
         role="admin",
         token_type="access",
         lifetime=timedelta(minutes=5),
+        stamp=credential_stamp(admin.password_hash),
     )
     r = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})
     assert_v1_error(r, 401)
@@ -160,6 +161,7 @@ async def test_expired_or_foreign_signed_token_is_401(client, world, api_setting
         role="admin",
         token_type="access",
         lifetime=timedelta(minutes=5),
+        stamp=credential_stamp(admin.password_hash),
     )
     r = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {crossed}"})
     assert_v1_error(r, 401)
@@ -206,3 +208,26 @@ async def test_email_in_two_tenants_needs_tenant_id_when_passwords_match(
     assert assert_v1_error(r, 409, "conflict")["field"] == "tenant_id"
     r = await client.post("/api/v1/auth/login", json={**body, "tenant_id": world.other.id})
     assert r.status_code == 200 and r.json()["user_id"] == twin.id
+
+
+async def test_password_change_revokes_earlier_tokens(client, world):
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": "agent@acme.test", "password": AGENT_PASSWORD}
+    )
+    tokens = login.json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert (await client.get("/api/v1/auth/me", headers=bearer)).status_code == 200
+    r = await client.patch(
+        f"/api/v1/users/{world.actor('agent').user.id}",
+        json={"password": "a-brand-new-password"},
+        headers=world.headers("admin"),
+    )
+    assert r.status_code == 200
+    assert_v1_error(await client.get("/api/v1/auth/me", headers=bearer), 401)
+    r = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert_v1_error(r, 401)
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": "agent@acme.test", "password": "a-brand-new-password"}
+    )
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    assert (await client.get("/api/v1/auth/me", headers=bearer)).status_code == 200

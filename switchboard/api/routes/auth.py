@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from switchboard.api.deps import CurrentPrincipal, DbSession, RateLimiterDep, SettingsDep
-from switchboard.api.security import decode_token, issue_token
+from switchboard.api.security import credential_stamp, decode_token, issue_token
 from switchboard.config import Settings
 from switchboard.models import User
 from switchboard.services import users as user_service
@@ -71,6 +71,7 @@ def _tokens(settings: Settings, user: User, role: Role) -> TokensOut:
             role=role.value,
             token_type=token_type,
             lifetime=lifetime,
+            stamp=credential_stamp(user.password_hash),
         )
 
     return TokensOut(
@@ -101,10 +102,18 @@ async def login(
 
 @router.post("/refresh", response_model=TokensOut, summary="Renew tokens")
 async def refresh(body: RefreshIn, session: DbSession, settings: SettingsDep) -> TokensOut:
-    """Exchange a valid refresh token for a new pair (the user must still be active)."""
+    """Exchange a valid refresh token for a new pair.
+
+    The user must still be active and have the password the token was issued under.
+    """
     claims = decode_token(settings.secret_key, body.refresh_token, expected_type="refresh")
     user = await user_service.get_active_user(session, claims.user_id) if claims else None
-    if claims is None or user is None or user.tenant_id != claims.tenant_id:
+    if (
+        claims is None
+        or user is None
+        or user.tenant_id != claims.tenant_id
+        or not claims.matches(user.password_hash)
+    ):
         raise Unauthorized("Invalid or expired refresh token", field="refresh_token")
     return _tokens(settings, user, Role(user.role))
 
