@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.models import Recording, TranscriptionJob, Voicemail, utcnow
+from switchboard.models import Recording, Voicemail, utcnow
+from switchboard.services.transcripts import enqueue_transcription
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ class RecordingStore:
                 voicemail.recording_id = recording.id
                 voicemail.duration = stored.duration
                 session.add(voicemail)
-            queue_transcription(session, recording)
+            enqueue_transcription(session, recording)
         log.info(
             "recording stored",
             extra={
@@ -176,10 +177,3 @@ class RecordingStore:
             },
         )
         return recording
-
-
-def queue_transcription(session: AsyncSession, recording: Recording) -> TranscriptionJob:
-    """Queue the transcription of ``recording`` in the caller's transaction."""
-    job = TranscriptionJob(tenant_id=recording.tenant_id, recording_id=recording.id)
-    session.add(job)
-    return job
