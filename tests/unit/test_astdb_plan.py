@@ -5,7 +5,7 @@ from dataclasses import replace
 from switchboard.engine.astdb_plan import astdb_entries
 from switchboard.engine.calls.routes import NumberRoute, TrunkRoute
 from switchboard.engine.calls.rules import ForwardingStep, VoicemailSettings, compile_steps
-from tests.unit.test_rules import WEEKDAYS_9_TO_5, Rule
+from tests.unit.test_rule_compiler import WEEKDAYS_9_TO_5, Rule
 
 DID = "+15550100200"
 
