@@ -175,11 +175,6 @@ async def test_fallback_applies_time_of_day_windows_with_iftime(
     assert missed.answered_by.startswith(f"Local/{slot}@sb-sim-")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/calls/recorder.py gives MixMonitor's D option a .wav name (a mono header "
-    "over stereo samples); it must record to recordings.DUAL_SUFFIX (.raw) and keep that file",
-)
 async def test_recorded_call_keeps_both_sides_and_queues_transcription(
     engine, sessionmaker, settings
 ):

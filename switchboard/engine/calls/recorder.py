@@ -12,7 +12,12 @@ from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event
 from switchboard.engine.calls.channel_ops import CallChannel
 from switchboard.engine.calls.verbs import Record
-from switchboard.engine.recordings import ASTERISK_SPOOL, RecordingStore, StoredFile
+from switchboard.engine.recordings import (
+    ASTERISK_SPOOL,
+    DUAL_SUFFIX,
+    RecordingStore,
+    StoredFile,
+)
 from switchboard.models import CallLogStatus, Voicemail
 
 log = logging.getLogger(__name__)
@@ -60,16 +65,20 @@ class Recorder:
         self._ami = ami
         self._writer = writer
         self._recordings = recordings
+        # MixMonitor file (as Asterisk sees it) of each recording in progress.
+        self._mixmonitor_files: dict[str, str] = {}
 
     async def start_mixmonitor(self, call: Call, *, dual: bool) -> str | None:
         """Record both sides (caller left, callee right when ``dual``); the recording SID."""
         sid = ids.recording_sid()
-        path = f"{ASTERISK_SPOOL}/switchboard/rec/{sid}.wav"
+        # D (one side per channel) only writes a usable file as raw audio.
+        path = f"{ASTERISK_SPOOL}/switchboard/rec/{sid}{DUAL_SUFFIX if dual else '.wav'}"
         try:
             await self._ami.mixmonitor(call.channel_name, path, "D" if dual else "")
         except Exception as exc:  # noqa: BLE001 - the call goes on unrecorded
             log.error("recording did not start", extra={"error": str(exc)})
             return None
+        self._mixmonitor_files[sid] = path
         return sid
 
     async def finish_mixmonitor(self, call: Call, sid: str, *, source: str) -> None:
@@ -77,7 +86,8 @@ class Recorder:
         if not call.caller_gone:
             with contextlib.suppress(Exception):
                 await self._ami.stop_mixmonitor(call.channel_name)
-        host = self._recordings.host_path(f"{ASTERISK_SPOOL}/switchboard/rec/{sid}.wav")
+        path = self._mixmonitor_files.pop(sid, f"{ASTERISK_SPOOL}/switchboard/rec/{sid}.wav")
+        host = self._recordings.host_path(path)
         if host is None or not await self._recordings.wait_for_file(host):
             log.error("recording file missing", extra={"recording_sid": sid})
             return
