@@ -19,6 +19,7 @@ from switchboard.models.telephony import Endpoint, PhoneNumber, Trunk
 from switchboard.models.tenant import Tenant
 from switchboard.models.transcription import Transcript, TranscriptionJob
 from switchboard.models.user import ApiKey, User
+from switchboard.models.voice_usage import VoiceUsage
 
 __all__ = [
     "ApiKey",
@@ -41,6 +42,7 @@ __all__ = [
     "TranscriptionJob",
     "Trunk",
     "User",
+    "VoiceUsage",
     "Voicemail",
     "WebhookDelivery",
     "utcnow",

@@ -27,6 +27,7 @@ from switchboard.api.routes import (
     tenants,
     trunks,
     users,
+    voice_webhooks,
     voicemails,
 )
 
@@ -50,6 +51,7 @@ ALL_ROUTERS: list[APIRouter] = [
     compat_voicecalls.router,
     compat_playback.router,
     endpoints.router,
+    voice_webhooks.router,
 ]
 
 

@@ -1,0 +1,187 @@
+"""Seed 000 ``/api/voice/*``: the built-in voice app as provider webhooks.
+
+``POST /incoming``, ``/status`` and ``/recording`` take the provider's
+form-encoded parameters and, when ``Settings.webhook_validation`` is on, its
+``X-Twilio-Signature`` (403 when missing or wrong), keyed by the auth token
+of the tenant owning the called number (``To``) or the ``AccountSid``. The
+signed URL is the public one (``Settings.public_base_url`` + path + query);
+the URL the request reached is accepted too, for deployments without a
+public base URL. ``/incoming`` answers TwiML; the others answer an empty
+``<Response/>`` (what a provider expects of a callback).
+
+``GET /recording?callLogId=|voicemailId=`` (the dashboard's playback proxy)
+lives in :mod:`switchboard.api.routes.compat_playback` and serves local
+files; :func:`stream_remote_recording` here streams a recording that a
+provider reported by URL (kept in ``Recording.path``), for that route to call
+when ``services.voice_webhooks.is_remote(recording)``.
+
+These routes need only the database: they work with the engine down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTask
+
+from switchboard.api.deps import DbSession, SettingsDep
+from switchboard.config import Settings
+from switchboard.engine.signature import validate_signature
+from switchboard.engine.voicedoc.writer import CONTENT_TYPE, render_voice_document
+from switchboard.models import Recording, utcnow
+from switchboard.services import voice_webhooks as service
+from switchboard.services.exceptions import Forbidden, NotFound, ProviderFailed
+
+router = APIRouter(prefix="/api/voice", tags=["dashboard: voice webhooks"])
+
+_TWIML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {CONTENT_TYPE: {}}, "description": "A TwiML voice document"}
+}
+_PASSED_ON = ("content-type", "content-length", "content-range", "accept-ranges")
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A verified webhook request: its form fields and whom it is about."""
+
+    fields: dict[str, str]
+    caller: service.Caller
+
+
+def signed_urls(request: Request, settings: Settings) -> list[str]:
+    """The URLs a signature may cover: the public one first, then the one reached."""
+    urls = []
+    if settings.public_base_url:
+        query = f"?{request.url.query}" if request.url.query else ""
+        urls.append(settings.public_base_url.rstrip("/") + request.url.path + query)
+    urls.append(str(request.url))
+    return urls
+
+
+async def verified_webhook(request: Request, session: DbSession, settings: SettingsDep) -> Webhook:
+    """Read the form and check its signature (when validation is on).
+
+    Raises:
+        Forbidden: validation is on and the signature is missing or wrong, or
+            no tenant (hence no key) matches ``To`` or ``AccountSid``.
+    """
+    form = await request.form()
+    pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    fields = dict(pairs)
+    caller = await service.resolve_caller(
+        session, to=fields.get("To"), account_sid=fields.get("AccountSid")
+    )
+    if settings.webhook_validation:
+        header = request.headers.get("X-Twilio-Signature")
+        token = caller.tenant.auth_token if caller.tenant else None
+        if token is None or not any(
+            validate_signature(token, url, pairs, header) for url in signed_urls(request, settings)
+        ):
+            raise Forbidden("Invalid webhook signature")
+    return Webhook(fields=fields, caller=caller)
+
+
+VerifiedWebhook = Annotated[Webhook, Depends(verified_webhook)]
+
+
+def _twiml(document: str) -> Response:
+    return Response(content=document, media_type=CONTENT_TYPE)
+
+
+@router.post("/incoming", response_class=Response, responses=_TWIML,
+             summary="Voice URL of the built-in app")
+async def incoming(
+    webhook: VerifiedWebhook,
+    session: DbSession,
+    settings: SettingsDep,
+    step: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+) -> Response:
+    """Log the call and answer the next dial of its forwarding plan, or the voicemail.
+
+    Without ``step`` this is the call arriving; with it, the ``action`` of the
+    plan's ``Dial`` number ``step`` reporting its ``DialCallStatus``.
+    """
+    call = service.WebhookCall.from_form(webhook.fields)
+    verbs = await service.answer_incoming(
+        session,
+        call,
+        webhook.caller,
+        step=step,
+        dial_status=webhook.fields.get("DialCallStatus"),
+        now=utcnow(),
+        silence_seconds=settings.voicemail_silence_seconds,
+    )
+    return _twiml(render_voice_document(verbs))
+
+
+@router.post("/status", response_class=Response, responses=_TWIML,
+             summary="Call status callback")
+async def status(webhook: VerifiedWebhook, session: DbSession) -> Response:
+    """Update the call log (status, duration) and the tenant's voice minutes, once per call."""
+    call = service.WebhookCall.from_form(webhook.fields)
+    duration = service.whole_number(webhook.fields.get("CallDuration"), "CallDuration")
+    await service.record_status(session, call, webhook.caller, duration=duration, now=utcnow())
+    return _twiml(render_voice_document([]))
+
+
+@router.post("/recording", response_class=Response, responses=_TWIML,
+             summary="Recording status callback")
+async def recording_callback(
+    webhook: VerifiedWebhook,
+    session: DbSession,
+    kind: Annotated[str | None, Query(alias="type", pattern="^(voicemail|recording)$")] = None,
+) -> Response:
+    """Store a recording's metadata; with ``type=voicemail`` the voicemail too."""
+    report = service.RecordingReport.from_form(webhook.fields)
+    await service.record_recording(
+        session, report, webhook.caller, voicemail=kind == "voicemail"
+    )
+    return _twiml(render_voice_document([]))
+
+
+async def stream_remote_recording(
+    session: AsyncSession, tenant_id: str, row: Recording, *, range_header: str | None,
+    timeout: float,
+) -> StreamingResponse:
+    """Stream a provider's recording (``row.path`` is its URL), which stays on the server.
+
+    The ``Range`` header is passed on and the provider's status (200/206),
+    type, length and range headers come back; the tenant's trunk credentials
+    authenticate to the provider when the URL names the trunk's account.
+
+    Raises:
+        NotFound: the provider has no such recording (404).
+        ProviderFailed: the provider is unreachable or answered another error.
+    """
+    credentials = await service.provider_credentials(session, tenant_id, row.path)
+    client = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
+    request = client.build_request(
+        "GET", row.path, headers={"Range": range_header} if range_header else None
+    )
+    try:
+        upstream = await client.send(request, auth=credentials or httpx.USE_CLIENT_DEFAULT,
+                                     stream=True)
+    except httpx.HTTPError as exc:
+        await client.aclose()
+        raise ProviderFailed("Recording could not be fetched from the provider") from exc
+    if upstream.status_code not in (200, 206):
+        await upstream.aclose()
+        await client.aclose()
+        if upstream.status_code == 404:
+            raise NotFound("Recording not found at the provider", field="recording")
+        raise ProviderFailed(f"Provider answered {upstream.status_code} for the recording")
+
+    async def _close() -> None:
+        await upstream.aclose()
+        await client.aclose()
+
+    headers = {name: upstream.headers[name] for name in _PASSED_ON if name in upstream.headers}
+    return StreamingResponse(
+        upstream.aiter_raw(), status_code=upstream.status_code, headers=headers,
+        background=BackgroundTask(_close),
+    )
