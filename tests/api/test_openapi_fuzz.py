@@ -2,7 +2,8 @@
 
 Schemathesis generates requests for every operation the app documents (the
 routes of every engineer, as they are added to ``ALL_ROUTERS``), sends them
-over real HTTP to uvicorn with an admin key, and checks: no 5xx, every status
+over real HTTP to uvicorn with an admin key, and checks: no 500 (and 502/503
+only as typed errors, e.g. no call engine behind this app), every status
 documented, every body and header matching its schema. Bounded by
 ``MAX_EXAMPLES`` per operation to keep the run short.
 """
@@ -22,7 +23,6 @@ import schemathesis
 import uvicorn
 from conftest import make_settings
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -37,8 +37,32 @@ from switchboard.services import api_keys, tenants, users
 from switchboard.services.roles import Role
 
 MAX_EXAMPLES = 12
+
+
+@schemathesis.check
+def no_untyped_server_error(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """No 500 ever; 502/503 only as a typed error in the route's envelope.
+
+    The fuzzed app runs without a call engine, so call-control routes answer
+    503 ``engine-not-running`` by design; that is an answer, not a crash.
+    """
+    status = response.status_code
+    if status < 500:
+        return None
+    if status in (502, 503):
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and ("error" in body or "errorMessage" in body):
+            return None
+    raise AssertionError(f"{status} from {case.method} {case.path}: {response.text[:300]}")
+
+
 CHECKS = [
-    not_a_server_error,
+    no_untyped_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
