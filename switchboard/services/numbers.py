@@ -153,7 +153,7 @@ async def provision_number(
         DidInventory.tenant_id == tenant_id,
         DidInventory.e164 == e164,
         DidInventory.number_id.is_(None),
-    )
+    ).with_for_update()  # two concurrent purchases of one DID: the second waits, then misses
     did = (await session.execute(stmt)).scalars().first()
     if did is None:
         raise NotFound("Phone number is not available", field="phone_number")

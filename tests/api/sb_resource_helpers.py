@@ -108,3 +108,20 @@ def assert_dashboard_error(response, status: int) -> str:
     body = response.json()
     assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"], body
     return str(body["error"])
+
+
+def assert_v1_error(response, status: int, code: str | None = None) -> dict:
+    """Assert the /api/v1 error envelope ``{error, code, details}``; returns the details.
+
+    (Kept here rather than imported from ``conftest``: a module named
+    ``conftest`` is ambiguous once several test directories are collected.)
+    """
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "code", "details"}, body
+    assert isinstance(body["error"], str) and body["error"]
+    if code is not None:
+        assert body["code"] == code, body
+    assert {"field", "message"} <= set(body["details"]), body
+    details: dict = body["details"]
+    return details

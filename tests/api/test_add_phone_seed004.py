@@ -9,7 +9,6 @@ import re
 
 import pytest
 import sb_fake_carrier as fc
-from conftest import make_settings
 
 from switchboard.services import numbers
 
@@ -23,9 +22,11 @@ def carrier_url():
 
 
 @pytest.fixture
-def api_settings(tmp_path, carrier_url):
-    urls = {"twilio": carrier_url, "plivo": carrier_url, "telnyx": carrier_url}
-    return make_settings(tmp_path, carrier_api_urls=urls)
+def api_settings(api_settings, carrier_url):
+    """The suite's settings, with every carrier API at the local fake."""
+    api_settings.carrier_api_urls.update(
+        {"twilio": carrier_url, "plivo": carrier_url, "telnyx": carrier_url})
+    return api_settings
 
 
 def _body(world, **overrides):

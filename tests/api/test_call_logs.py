@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import sb_resource_helpers as h
-from conftest import assert_v1_error
+from sb_resource_helpers import assert_v1_error
 
 from switchboard.models import utcnow
 from switchboard.services import call_logs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sb_resource_helpers as h
-from conftest import assert_v1_error
+from sb_resource_helpers import assert_v1_error
 
 from switchboard.services import endpoints, rules
 from switchboard.services.exceptions import BadRequest, Conflict, NotFound

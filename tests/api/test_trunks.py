@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sb_fake_carrier as fc
 import sb_resource_helpers as h
+from sb_resource_helpers import assert_v1_error
 
 from switchboard.services import numbers, trunks
 from switchboard.services.carriers import (
@@ -209,11 +210,11 @@ async def test_add_phone_with_unreachable_carrier_saves_nothing(sessionmaker):
 
 
 @pytest.fixture
-def api_settings(tmp_path, carrier_url):
-    from conftest import make_settings
-
-    urls = {"twilio": carrier_url, "plivo": carrier_url, "telnyx": carrier_url}
-    return make_settings(tmp_path, carrier_api_urls=urls)
+def api_settings(api_settings, carrier_url):
+    """The suite's settings, with every carrier API at the local fake."""
+    api_settings.carrier_api_urls.update(
+        {"twilio": carrier_url, "plivo": carrier_url, "telnyx": carrier_url})
+    return api_settings
 
 
 async def test_trunk_routes(client, world):
@@ -241,8 +242,6 @@ async def test_trunk_routes(client, world):
 
 
 async def test_trunk_route_errors(client, world, sessionmaker):
-    from conftest import assert_v1_error
-
     admin = world.headers("admin")
     r = await client.post("/api/v1/trunks", headers=admin, json={
         "name": "t", "integration": "twilio", "account_id": fc.TWILIO_SID,
@@ -266,8 +265,6 @@ async def test_trunk_route_errors(client, world, sessionmaker):
 
 
 async def test_trunk_create_with_unreachable_carrier_is_502(client, world, app):
-    from conftest import assert_v1_error
-
     app.state.settings.carrier_api_urls["plivo"] = fc.dead_url()
     r = await client.post("/api/v1/trunks", headers=world.headers("admin"), json={
         "name": "plivo-1", "integration": "plivo", "account_id": fc.PLIVO_ID,

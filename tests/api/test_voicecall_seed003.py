@@ -8,7 +8,7 @@ joins the one call log, so ``/api/call-logs`` shows it in the same shape.
 from __future__ import annotations
 
 import pytest
-from conftest import assert_v1_error
+from sb_resource_helpers import assert_v1_error
 
 PATH = "/api/v1/voice-calls"
 FIELDS = ["id", "staffId", "clientId", "from", "to", "direction", "status", "price",
