@@ -22,6 +22,7 @@ update). Recordings are keyed by recording SID the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -73,6 +74,8 @@ _FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 _ANSWERED = frozenset({DialOutcome.COMPLETED, DialOutcome.ANSWERED})
 _MAX_SID = 34
 _MAX_PATH = 500
+_MAX_WHOLE = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +161,8 @@ def whole_number(value: str | None, name: str) -> int | None:
     """
     if value is None or value == "":
         return None
-    if not value.isdigit():
-        raise BadRequest(f"{name} must be a whole number", field=name)
+    if not _DIGITS.fullmatch(value) or int(value) > _MAX_WHOLE:
+        raise BadRequest(f"{name} must be a whole number of seconds", field=name)
     return int(value)
 
 

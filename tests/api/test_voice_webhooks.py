@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
 import wave
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -509,3 +511,128 @@ async def test_webhooks_work_without_the_engine(client: httpx.AsyncClient, world
     r = await post(client, world.tenant, "/api/voice/incoming",
                    call_params(world.tenant, ids.call_sid(), To="+15550000000"))
     assert r.status_code == 200
+
+
+async def test_bad_numbers_in_callbacks_are_400(client: httpx.AsyncClient, world: World) -> None:
+    for duration in ("²", "-1", "99999999999", "1.5"):
+        r = await post(client, world.tenant, "/api/voice/status",
+                       call_params(world.tenant, ids.call_sid(), CallStatus="completed",
+                                   CallDuration=duration))
+        h.assert_dashboard_error(r, 400)
+
+
+async def test_the_served_document_runs_on_a_switchboard_engine(
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Another engine parses what we serve: a desk phone is a Client it dials as PJSIP/NAME."""
+    from switchboard.engine.calls.routes import dial_string
+    from switchboard.engine.calls.verbs import Dial
+    from switchboard.engine.voicedoc import parse_voice_document
+
+    await number_with_rules(sessionmaker, world.tenant,
+                            {"strategy": "simultaneous", "targets": ["endpoint:desk1", FIRST]})
+    url = f"{BASE}/api/voice/incoming"
+    r = await post(client, world.tenant, "/api/voice/incoming",
+                   call_params(world.tenant, ids.call_sid()))
+    [dial, *_] = parse_voice_document(r.content, base_url=url)
+    assert isinstance(dial, Dial)
+    assert dial.action == f"{url}?step=0"
+    assert dial_string(dial.targets[0], None) == "PJSIP/desk1"
+    assert [t.value for t in dial.targets] == ["desk1", FIRST]
+
+
+# -- a provider's recording, streamed through -----------------------------------------------
+
+AUDIO = bytes(range(256)) * 40
+
+
+class _ProviderRecordings(BaseHTTPRequestHandler):
+    """A provider's recordings API: basic auth, one recording, range requests."""
+
+    credentials = ""
+    path_ok = ""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.headers.get("Authorization") != self.credentials:
+            self.send_response(401)
+            self.end_headers()
+            return
+        if self.path != self.path_ok:
+            self.send_response(404)
+            self.end_headers()
+            return
+        body, status = AUDIO, 200
+        ranged = self.headers.get("Range")
+        if ranged:
+            first, last = (int(x) for x in ranged.removeprefix("bytes=").split("-"))
+            body, status = AUDIO[first:last + 1], 206
+        self.send_response(status)
+        self.send_header("Content-Type", "audio/x-wav")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {first}-{last}/{len(AUDIO)}")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_a_providers_recording_streams_with_trunk_credentials_and_ranges(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from switchboard.api.routes.voice_webhooks import stream_remote_recording
+    from switchboard.models import Trunk
+    from switchboard.services.exceptions import NotFound, ProviderFailed
+
+    account, token = "AC" + "1" * 32, "provider-token"
+    rec_sid = ids.recording_sid()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProviderRecordings)
+    path = f"/2010-04-01/Accounts/{account}/Recordings/{rec_sid}"
+    _ProviderRecordings.path_ok = path
+    _ProviderRecordings.credentials = "Basic " + base64.b64encode(
+        f"{account}:{token}".encode()).decode()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        async with sessionmaker() as s:
+            s.add(Trunk(tenant_id=world.tenant.id, name=f"carrier-{rec_sid[-6:]}",
+                        integration="twilio", account_sid=account, auth_token=token))
+            await s.commit()
+            row = Recording(recording_sid=rec_sid, tenant_id=world.tenant.id, path=base + path,
+                            source="RecordVerb")
+            response = await stream_remote_recording(s, world.tenant.id, row,
+                                                     range_header="bytes=10-19", timeout=5)
+            assert response.status_code == 206
+            assert response.headers["content-range"] == f"bytes 10-19/{len(AUDIO)}"
+            body = b"".join([bytes(chunk) async for chunk in response.body_iterator])
+            assert response.background is not None
+            await response.background()
+            assert body == AUDIO[10:20]
+
+            whole = await stream_remote_recording(s, world.tenant.id, row, range_header=None,
+                                                  timeout=5)
+            assert whole.status_code == 200
+            assert b"".join([bytes(c) async for c in whole.body_iterator]) == AUDIO
+            assert whole.background is not None
+            await whole.background()
+
+            # Without the trunk's credentials (another tenant) the provider refuses: 502.
+            with pytest.raises(ProviderFailed):
+                await stream_remote_recording(s, world.other.id, row, range_header=None,
+                                              timeout=5)
+            gone = Recording(recording_sid=rec_sid, tenant_id=world.tenant.id,
+                             path=f"{base}/2010-04-01/Accounts/{account}/Recordings/REnone",
+                             source="RecordVerb")
+            with pytest.raises(NotFound):
+                await stream_remote_recording(s, world.tenant.id, gone, range_header=None,
+                                              timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    async with sessionmaker() as s:
+        with pytest.raises(ProviderFailed):  # the provider is down
+            await stream_remote_recording(s, world.tenant.id, row, range_header=None, timeout=2)
