@@ -21,8 +21,9 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import __version__
-from switchboard.api.errors import document_error_responses, install_error_handlers
+from switchboard.api.errors import install_error_handlers
 from switchboard.api.health import HealthRegistry, database_check
+from switchboard.api.openapi import document_error_responses
 from switchboard.api.ratelimit import RateLimiter, build_rate_limiter
 from switchboard.api.routes import include_all
 from switchboard.api.sanitize import reject_nul_characters
