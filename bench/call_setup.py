@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from switchboard import logs
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
 from switchboard.config import Settings
 from switchboard.engine.ami.client import AmiClient
@@ -142,9 +143,10 @@ async def run_batch(
                 hold_seconds=TALK_SECONDS,
             )
             try:
-                await asyncio.wait_for(stamps.waiting[bench_id], timeout=15)
+                await asyncio.wait_for(stamps.waiting[bench_id], timeout=3)
             except TimeoutError:
                 failures += 1
+                print(f"  no target start for call {bench_id} ({path})", file=sys.stderr)
                 return
             # Keep the slot for the call's life so ``concurrency`` calls stay in flight.
             await asyncio.sleep(RING_SECONDS + TALK_SECONDS + 0.5)
@@ -194,6 +196,7 @@ async def serve_engine() -> None:
     from switchboard.engine.service import Engine  # only the child needs it
 
     settings = Settings()
+    logs.configure(os.environ.get("SB_BENCH_LOG_LEVEL", "WARNING"))
     engine_db = make_engine(settings.database_url)
     engine = Engine(settings, make_sessionmaker(engine_db))
     stop = asyncio.Event()

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from switchboard import ids
+from switchboard.engine.ari.exceptions import AriConflict
+from switchboard.engine.ari.protocol import Query
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event, Leg
 from switchboard.engine.calls.channel_ops import CallChannel
@@ -33,6 +35,8 @@ _DIALSTATUS_OUTCOME = {
 }
 # Q.850 causes of a leg destroyed before it answered.
 _CAUSE_OUTCOME = {17: DialOutcome.BUSY, 18: DialOutcome.NO_ANSWER, 19: DialOutcome.NO_ANSWER}
+# Pauses (s) between dials refused because the new leg is not in Stasis yet.
+_NOT_IN_STASIS_RETRIES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +157,28 @@ class Dialer:
                 },
                 {"variables": variables},
             )
-            await self._ch.ari.request(
-                "POST",
-                f"channels/{leg.channel_id}/dial",
-                {"caller": call.channel_id, "timeout": max(1, min(600, verb.timeout))},
-            )
+            await self._dial_created(leg, call, verb)
         except Exception as exc:  # noqa: BLE001 - an unreachable target is an outcome
             log.warning("could not ring target", extra={"target": leg.target, "error": str(exc)})
             leg.dial_status = "failed"
             return False
         return True
+
+    async def _dial_created(self, leg: Leg, call: Call, verb: Dial) -> None:
+        """Dial a leg ``channels/create`` just made.
+
+        Asterisk answers ``create`` before the new channel has joined the
+        Stasis app (that happens on a thread of its own), so a ``dial`` sent
+        at once can meet 409 "Channel not in Stasis application": retry briefly.
+        """
+        query: Query = {"caller": call.channel_id, "timeout": max(1, min(600, verb.timeout))}
+        for pause in _NOT_IN_STASIS_RETRIES:
+            try:
+                await self._ch.ari.request("POST", f"channels/{leg.channel_id}/dial", query)
+                return
+            except AriConflict:
+                await asyncio.sleep(pause)
+        await self._ch.ari.request("POST", f"channels/{leg.channel_id}/dial", query)
 
     async def _await_answer(
         self, call: Call, ringing: dict[str, Leg], timeout: int
