@@ -10,6 +10,7 @@ from switchboard.models.call import (
     Recording,
     Voicemail,
 )
+from switchboard.models.call_log_indexes import CALL_LOG_FILTER_INDEXES  # noqa: F401
 from switchboard.models.call_request import CallRequest
 from switchboard.models.inventory import DidInventory
 from switchboard.models.outbox import DeliveryStatus, WebhookDelivery
