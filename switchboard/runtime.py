@@ -24,8 +24,10 @@ from switchboard.api.health import ComponentHealth, HealthRegistry
 from switchboard.config import Settings
 from switchboard.engine.outbox_dispatcher import OutboxDispatcher
 from switchboard.engine.service import Engine
+from switchboard.models.base import utcnow
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
+from switchboard.services.transcripts import worker_heartbeats
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,33 @@ def engine_health(engine: Engine, registry: HealthRegistry) -> None:
     registry.register("ami", ami)
 
 
+def outbox_health(outbox: OutboxDispatcher, registry: HealthRegistry) -> None:
+    """Register the webhook outbox's dispatcher with ``/health/ready``."""
+
+    async def check() -> ComponentHealth:
+        status = outbox.status()
+        return ComponentHealth(bool(status["running"]), f"delivered {status['delivered']}")
+
+    registry.register("outbox", check)
+
+
+def worker_health(
+    sessionmaker: async_sessionmaker[AsyncSession], registry: HealthRegistry, *, stale: float
+) -> None:
+    """Register the transcription workers' heartbeats with ``/health/ready``."""
+
+    async def check() -> ComponentHealth:
+        async with sessionmaker() as session:
+            beats = await worker_heartbeats(session)
+        now = utcnow()
+        alive = [b for b in beats if (now - b.at).total_seconds() < stale and b.state != "stopped"]
+        if not alive:
+            return ComponentHealth(False, "no transcription worker heartbeat")
+        return ComponentHealth(True, f"{len(alive)} worker(s) alive")
+
+    registry.register("worker", check)
+
+
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     """Run engine + API + outbox (+ a worker process) until SIGINT/SIGTERM."""
     database = await open_database(settings)
@@ -70,6 +99,9 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     engine = Engine(settings, database.sessionmaker, http=client, on_callbacks=outbox.notify)
     health = HealthRegistry()
     engine_health(engine, health)
+    outbox_health(outbox, health)
+    if with_worker:
+        worker_health(database.sessionmaker, health, stale=60)
     app = create_app(settings, sessionmaker=database.sessionmaker, health=health, engine=engine)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None)
