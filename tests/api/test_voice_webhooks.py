@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import socket
 import threading
+import time
 import wave
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import sb_resource_helpers as h
+import uvicorn
 from conftest import World, make_settings
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -636,3 +640,79 @@ async def test_a_providers_recording_streams_with_trunk_credentials_and_ranges(
     async with sessionmaker() as s:
         with pytest.raises(ProviderFailed):  # the provider is down
             await stream_remote_recording(s, world.tenant.id, row, range_header=None, timeout=2)
+
+
+# -- an engine reaching the app over real HTTP ------------------------------------------------
+
+
+@pytest.fixture
+def live_app(tmp_path: Path, db_url: str) -> Iterator[str]:
+    """The API alone (no engine) under uvicorn, validating signatures; yields its URL."""
+    from switchboard.api.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    settings = make_settings(tmp_path, webhook_validation=True, database_url=db_url,
+                             public_base_url=base)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning", ws="none", http="h11"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+async def test_an_engine_drives_the_app_over_http_signed_as_a_voice_url(
+    live_app: str, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The engine's own voice-URL client and callback signer, against the live API."""
+    from switchboard.engine.calls.verbs import Dial, Hangup, Record, Say
+    from switchboard.engine.signature import compute_signature
+    from switchboard.engine.voice_url import call_params as engine_params
+    from switchboard.engine.voice_url import fetch_voice_document
+
+    await number_with_rules(sessionmaker, world.tenant,
+                            {"strategy": "sequential", "targets": [FIRST, SECOND]})
+    sid = ids.call_sid()
+    params = engine_params(call_sid=sid, account_sid=world.tenant.account_sid,
+                           from_number="+15559990000", to_number=DID, call_status="ringing",
+                           direction="inbound")
+    token = world.tenant.auth_token
+    async with httpx.AsyncClient() as http:
+        document = await fetch_voice_document(http, url=f"{live_app}/api/voice/incoming",
+                                              params=params, auth_token=token, timeout=10)
+        assert isinstance(document[0], Dial) and document[0].targets[0].value == FIRST
+        assert document[0].action == f"{live_app}/api/voice/incoming?step=0"
+        document = await fetch_voice_document(
+            http, url=document[0].action, auth_token=token, timeout=10,
+            params={**params, "CallStatus": "in-progress", "DialCallStatus": "no-answer"})
+        assert isinstance(document[0], Dial) and document[0].targets[0].value == SECOND
+        assert document[0].action is not None
+        document = await fetch_voice_document(
+            http, url=document[0].action, auth_token=token, timeout=10,
+            params={**params, "CallStatus": "in-progress", "DialCallStatus": "busy"})
+        assert [type(v) for v in document] == [Say, Record, Hangup]
+        record = document[1]
+        assert isinstance(record, Record)
+        callback = record.recording_status_callback
+        assert callback == f"{live_app}/api/voice/recording?type=voicemail"
+        form = {"AccountSid": world.tenant.account_sid, "CallSid": sid,
+                "RecordingSid": ids.recording_sid(), "RecordingStatus": "completed",
+                "RecordingUrl": f"{live_app}/api/v1/recordings/REx", "RecordingDuration": "3"}
+        r = await http.post(callback, data=form,
+                            headers={"X-Twilio-Signature": compute_signature(token, callback,
+                                                                             form)})
+        assert r.status_code == 200, r.text
+        r = await http.post(callback, data=form, headers={"X-Twilio-Signature": "forged"})
+        assert r.status_code == 403
+    log = await the_log(sessionmaker, sid)
+    assert log.status == "VOICEMAIL_RECEIVED" and log.number_id is not None
