@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from switchboard import ids
-from switchboard.engine.ari.exceptions import AriConflict
+from switchboard.engine.ari.exceptions import AriConflict, AriRequestError
 from switchboard.engine.ari.protocol import Query
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event, Leg
@@ -327,16 +327,21 @@ class Dialer:
         recording: str | None = None
         try:
             await self._ch.ari.request("POST", "bridges", {"type": "mixing", "bridgeId": bridge_id})
-            await self._ch.ari.request(
-                "POST",
-                f"bridges/{bridge_id}/addChannel",
-                {"channel": f"{call.channel_id},{leg.channel_id}"},
-            )
-            if verb.record != "do-not-record":
-                recording = await self._recorder.start_mixmonitor(
-                    call, dual=verb.record.endswith("dual")
+            try:
+                await self._ch.ari.request(
+                    "POST",
+                    f"bridges/{bridge_id}/addChannel",
+                    {"channel": f"{call.channel_id},{leg.channel_id}"},
                 )
-            leg = await self._talk(call, leg, bridge_id, verb.time_limit)
+            except AriRequestError as exc:
+                # A side hung up between the answer and the bridge: a very short call.
+                log.info("hung up before bridging", extra={"error": str(exc)})
+            else:
+                if verb.record != "do-not-record":
+                    recording = await self._recorder.start_mixmonitor(
+                        call, dual=verb.record.endswith("dual")
+                    )
+                leg = await self._talk(call, leg, bridge_id, verb.time_limit)
         finally:
             leg.ended_at = self._ch.clock()
             self._writer.update_leg(leg.leg_sid, ended_at=leg.ended_at)
