@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import make_settings
+from tests.api.conftest import make_settings
 from typer.testing import CliRunner
 
 from switchboard.api.app import create_app

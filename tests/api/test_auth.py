@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import ADMIN_PASSWORD, AGENT_PASSWORD, access_token, assert_v1_error
+from tests.api.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, access_token, assert_v1_error
 
 from switchboard.api.security import credential_stamp, issue_token
 from switchboard.services import users

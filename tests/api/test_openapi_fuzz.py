@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 import uvicorn
-from conftest import make_settings
+from tests.api.conftest import make_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import assert_v1_error, make_settings
+from tests.api.conftest import assert_v1_error, make_settings
 from redis.asyncio import Redis
 
 from switchboard.api.app import create_app

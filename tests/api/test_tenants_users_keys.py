@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_v1_error
+from tests.api.conftest import assert_v1_error
 from fastapi import APIRouter
 
 from switchboard.api.deps import AgentPrincipal, DbSession

@@ -26,7 +26,7 @@ import httpx
 import pytest
 import sb_resource_helpers as h
 import uvicorn
-from conftest import World, make_settings
+from tests.api.conftest import World, make_settings
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 

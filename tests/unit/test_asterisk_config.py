@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.asterisk.exceptions import ConfigRenderError
-from switchboard.asterisk.render import render_config
+from switchboard.asterisk.render import LOOPBACK_BINDINGS, render_config
 from switchboard.asterisk.rootfs import DEFAULT_MIRROR, detect_mirror
 from switchboard.config import Settings
 
@@ -24,6 +24,7 @@ CONTEXT: dict[str, object] = {
     "sip_port": 15060,
     "rtp_start": 20000,
     "rtp_end": 20200,
+    **LOOPBACK_BINDINGS,
 }
 
 
