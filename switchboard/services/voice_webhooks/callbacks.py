@@ -1,0 +1,178 @@
+"""``/api/voice/status`` and ``/api/voice/recording``: provider callbacks about a call.
+
+Both may be repeated by the provider (it retries what it could not
+confirm); applying one twice changes nothing more than applying it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.models import (
+    CallLog,
+    CallLogStatus,
+    Recording,
+    Tenant,
+    Trunk,
+    Voicemail,
+    VoiceUsage,
+)
+from switchboard.services.exceptions import BadRequest, NotFound
+from switchboard.services.transcripts import enqueue_transcription, job_for_recording
+from switchboard.services.voice_webhooks.forms import Caller, RecordingReport, WebhookCall
+from switchboard.services.voice_webhooks.rows import CALL_STATUSES, call_log, insert_missing
+
+_FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
+async def record_status(
+    session: AsyncSession, call: WebhookCall, caller: Caller, *, duration: int | None,
+    now: datetime,
+) -> CallLog:
+    """Apply a status callback to the call's row (and the tenant's voice usage).
+
+    A ``completed`` callback with ``CallDuration`` adds the duration to the
+    tenant's ``voice_seconds_used`` once per call, however often it is
+    repeated. A call that ended neither answered by staff nor with a
+    voicemail becomes ``MISSED``.
+
+    Raises:
+        BadRequest: an unknown ``CallStatus``.
+        NotFound: the call SID belongs to another tenant.
+    """
+    if call.call_status not in CALL_STATUSES:
+        raise BadRequest(f"unknown CallStatus {call.call_status!r}", field="CallStatus")
+    row = await call_log(session, call, caller, status=CallLogStatus.INCOMING_CALL, now=now)
+    row.call_status = call.call_status
+    if call.call_status not in _FINAL:
+        return row
+    row.ended_at = row.ended_at or now
+    if call.call_status == "completed" and duration is not None:
+        row.duration = duration
+        if row.tenant_id is not None:
+            await _count_usage(session, row.tenant_id, call.call_sid, duration)
+    if row.status == CallLogStatus.INCOMING_CALL and not row.has_voicemail:
+        row.status = CallLogStatus.MISSED
+    return row
+
+
+async def _count_usage(session: AsyncSession, tenant_id: str, call_sid: str, seconds: int) -> None:
+    values = {"call_sid": call_sid, "tenant_id": tenant_id, "seconds": seconds}
+    if await insert_missing(session, VoiceUsage, values, "call_sid"):
+        await session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(voice_seconds_used=Tenant.voice_seconds_used + seconds)
+        )
+
+
+# -- /api/voice/recording -------------------------------------------------------------
+
+
+def is_remote(recording: Recording) -> bool:
+    """Whether the recording lives at a provider's URL rather than in our storage."""
+    return recording.path.startswith(("http://", "https://"))
+
+
+async def record_recording(
+    session: AsyncSession, report: RecordingReport, caller: Caller, *, voicemail: bool
+) -> Recording:
+    """Store a recording callback: the recording, and for voicemail the message.
+
+    A recording the engine already stored (same SID) is updated, never
+    duplicated; so is its voicemail. A new recording from a provider keeps
+    its ``RecordingUrl`` as its path; transcription is queued only for a
+    local file (the worker reads files, not URLs).
+
+    Raises:
+        BadRequest: a new recording without ``RecordingUrl``.
+        NotFound: the recording or call belongs to another tenant.
+    """
+    tenant_id = caller.tenant.id if caller.tenant else None
+    recording = await _recording(session, report.recording_sid)
+    if recording is None:
+        if not report.recording_url:
+            raise BadRequest("RecordingUrl is required", field="RecordingUrl")
+        await insert_missing(
+            session,
+            Recording,
+            {
+                "recording_sid": report.recording_sid, "tenant_id": tenant_id,
+                "call_sid": report.call_sid, "path": report.recording_url,
+                "source": report.source, "status": report.status[:16],
+                "channels": report.channels or 1, "duration": float(report.duration or 0),
+                "format": "mp3" if report.recording_url.endswith(".mp3") else "wav",
+            },
+            "recording_sid",
+        )
+        recording = await _recording(session, report.recording_sid)
+        assert recording is not None
+    if recording.tenant_id not in (None, tenant_id) and tenant_id is not None:
+        raise NotFound("Recording not found", field="RecordingSid")
+    if is_remote(recording):
+        recording.status = report.status[:16]
+        if report.duration is not None:
+            recording.duration = float(report.duration)
+        if report.channels:
+            recording.channels = report.channels
+    elif await job_for_recording(session, recording.id) is None:
+        enqueue_transcription(session, recording)
+    stmt = select(CallLog).where(CallLog.call_sid == recording.call_sid)
+    row = (await session.execute(stmt)).scalars().first()
+    if row is not None and tenant_id is not None and row.tenant_id not in (None, tenant_id):
+        row = None
+    if voicemail and report.status == "completed":
+        recording.source = "Voicemail"
+        await _voicemail(session, recording, row)
+        if row is not None:
+            row.has_voicemail = True
+            row.status = CallLogStatus.VOICEMAIL_RECEIVED
+    elif row is not None and report.status == "completed":
+        row.has_recording = True
+    return recording
+
+
+async def _recording(session: AsyncSession, recording_sid: str) -> Recording | None:
+    stmt = select(Recording).where(Recording.recording_sid == recording_sid).execution_options(
+        populate_existing=True
+    )
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def _voicemail(session: AsyncSession, recording: Recording, row: CallLog | None) -> Voicemail:
+    stmt = select(Voicemail).where(Voicemail.recording_id == recording.id)
+    message = (await session.execute(stmt)).scalars().first()
+    if message is None:
+        message = Voicemail(
+            tenant_id=recording.tenant_id,
+            number_id=row.number_id if row else None,
+            call_sid=recording.call_sid,
+            recording_id=recording.id,
+            from_number=row.from_number if row else "",
+            to_number=row.to_number if row else "",
+        )
+        session.add(message)
+    message.duration = recording.duration
+    await session.flush()
+    return message
+
+
+
+
+async def provider_credentials(
+    session: AsyncSession, tenant_id: str, url: str
+) -> tuple[str, str] | None:
+    """Basic-auth credentials for a provider's recording URL, from the tenant's trunks.
+
+    A provider names the account in its recording URLs
+    (``.../Accounts/AC.../Recordings/RE...``); the trunk holding that account
+    SID and its auth token is the one to authenticate with.
+    """
+    stmt = select(Trunk).where(Trunk.tenant_id == tenant_id, Trunk.account_sid.is_not(None))
+    for trunk in (await session.execute(stmt)).scalars():
+        if trunk.account_sid and trunk.auth_token and trunk.account_sid in url:
+            return trunk.account_sid, trunk.auth_token
+    return None

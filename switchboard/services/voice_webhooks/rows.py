@@ -1,0 +1,65 @@
+"""Rows keyed by a provider SID: inserted when missing, enriched when present.
+
+The engine writes a call's row as the call starts and may store its
+recordings itself; a webhook about the same SID must enrich those rows,
+never add a second one, even when the two race. ``INSERT ... ON CONFLICT DO
+NOTHING`` (SQLite and PostgreSQL) followed by a read of the row does that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.models import CallDirection, CallLog, CallStatus
+from switchboard.services.exceptions import NotFound
+from switchboard.services.voice_webhooks.forms import Caller, WebhookCall
+
+CALL_STATUSES = frozenset(s.value for s in CallStatus)
+
+
+async def insert_missing(
+    session: AsyncSession, model: type[Any], values: dict[str, Any], key: str
+) -> bool:
+    """Insert a row unless one with the same unique ``key`` exists; whether it was new."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    column = getattr(model, key)
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    return (await session.execute(stmt.returning(column))).first() is not None
+
+
+async def call_log(
+    session: AsyncSession, call: WebhookCall, caller: Caller, *, status: str, now: datetime
+) -> CallLog:
+    """The call's row: written when missing, enriched when the engine wrote it."""
+    tenant_id = caller.tenant.id if caller.tenant else None
+    number_id = caller.number.id if caller.number else None
+    direction = CallDirection.INBOUND if call.direction == "inbound" else CallDirection.OUTBOUND
+    await insert_missing(
+        session,
+        CallLog,
+        {
+            "call_sid": call.call_sid, "tenant_id": tenant_id, "number_id": number_id,
+            "direction": direction, "status": status,
+            "call_status": call.call_status if call.call_status in CALL_STATUSES else "ringing",
+            "from_number": call.from_number, "to_number": call.to_number,
+            "started_at": now, "handled_by": "webhook",
+        },
+        "call_sid",
+    )
+    stmt = select(CallLog).where(CallLog.call_sid == call.call_sid).execution_options(
+        populate_existing=True
+    )
+    row = (await session.execute(stmt)).scalar_one()
+    if row.tenant_id is not None and tenant_id is not None and row.tenant_id != tenant_id:
+        raise NotFound("Call log not found", field="CallSid")
+    row.tenant_id = row.tenant_id or tenant_id
+    row.number_id = row.number_id or number_id
+    row.from_number = row.from_number or call.from_number
+    row.to_number = row.to_number or call.to_number
+    return row
