@@ -25,6 +25,7 @@ from switchboard.api.routes import (
     recordings,
     rules,
     tenants,
+    transcripts,
     trunks,
     users,
     voice_webhooks,
@@ -40,6 +41,7 @@ ALL_ROUTERS: list[APIRouter] = [
     call_logs.router,  # before any /api/v1/calls/{call_id} router
     calls.router,
     recordings.router,
+    transcripts.router,
     numbers.router,
     rules.router,
     trunks.router,
