@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -355,3 +356,62 @@ class ConnectionSupervisor:
                     last_error=repr(task.exception()),
                 )
             )
+
+
+class SupervisedClient:
+    """What every supervised client shares: its status, start, waits, close, tasks.
+
+    A subclass sets ``self._supervisor`` and ``self._tasks`` in its constructor
+    and adds its own ``wait_connected`` (its own error types).
+    """
+
+    _supervisor: ConnectionSupervisor
+    _tasks: set[asyncio.Task[Any]]
+
+    @property
+    def status(self) -> ConnectionStatus:
+        """Connection health for ``/health/ready``."""
+        return self._supervisor.status
+
+    def start(self) -> None:
+        """Start connecting in the background; reconnects until :meth:`close`.
+
+        Calling it again after the client gave up (``status.state == "failed"``)
+        starts a fresh round of attempts.
+        """
+        self._supervisor.start()
+
+    async def wait_status(
+        self, predicate: Callable[[ConnectionStatus], bool], timeout: float | None = None
+    ) -> ConnectionStatus:
+        """Wait until ``predicate(status)`` holds (e.g. "no longer connected").
+
+        Raises:
+            TimeoutError: it did not hold within ``timeout``.
+        """
+        return await self._supervisor.wait_status(predicate, timeout)
+
+    async def close(self) -> None:
+        """Stop reconnecting, close the connection, fail what is pending."""
+        await self._supervisor.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """Run ``coro`` as a kept task whose failure is logged, not lost."""
+
+        async def run() -> Any:
+            try:
+                return await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("%s failed", name)
+                return exc
+
+        task = asyncio.get_running_loop().create_task(run(), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

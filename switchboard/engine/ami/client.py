@@ -49,6 +49,7 @@ from switchboard.engine.connection import (
     ConnectionStatus,
     ConnectionSupervisor,
     QuickFailureTracker,
+    SupervisedClient,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ _EVENT_NAME = re.compile(r"^\w+$")
 ConnectedCallback = Callable[[], Awaitable[None]]
 
 
-class AmiClient(AmiOperations):
+class AmiClient(AmiOperations, SupervisedClient):
     """One supervised AMI connection.
 
     Args:
@@ -145,19 +146,6 @@ class AmiClient(AmiOperations):
             **options,
         )
 
-    @property
-    def status(self) -> ConnectionStatus:
-        """Connection health for ``/health/ready``."""
-        return self._supervisor.status
-
-    def start(self) -> None:
-        """Start connecting in the background; reconnects until :meth:`close`.
-
-        Calling it again after the client gave up (``status.state == "failed"``)
-        starts a fresh round of attempts.
-        """
-        self._supervisor.start()
-
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until logged in.
 
@@ -177,24 +165,6 @@ class AmiClient(AmiOperations):
             ) from None
         if status.state is not ConnectionState.CONNECTED:
             raise self._not_connected_error(status)
-
-    async def wait_status(
-        self, predicate: Callable[[ConnectionStatus], bool], timeout: float | None = None
-    ) -> ConnectionStatus:
-        """Wait until ``predicate(status)`` holds (e.g. "no longer connected").
-
-        Raises:
-            TimeoutError: it did not hold within ``timeout``.
-        """
-        return await self._supervisor.wait_status(predicate, timeout)
-
-    async def close(self) -> None:
-        """Stop reconnecting, close the connection, fail pending actions."""
-        await self._supervisor.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def send_action(
         self,
@@ -369,17 +339,3 @@ class AmiClient(AmiOperations):
                     AmiNotConnected("AMI connection lost before the answer", sent=True)
                 )
 
-    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        async def run() -> Any:
-            try:
-                return await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.exception("%s failed", name)
-                return exc
-
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task

@@ -55,6 +55,7 @@ from switchboard.engine.connection import (
     ConnectionStatus,
     ConnectionSupervisor,
     QuickFailureTracker,
+    SupervisedClient,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ ConnectedCallback = Callable[[], Awaitable[None]]
 _KEEPALIVE_CLOSE_CODE = 1011
 
 
-class AriClient(AriOperations):
+class AriClient(AriOperations, SupervisedClient):
     """An ARI application connection: events in, REST requests out, one websocket.
 
     Args:
@@ -161,19 +162,6 @@ class AriClient(AriOperations):
         """The Stasis application name."""
         return self._app
 
-    @property
-    def status(self) -> ConnectionStatus:
-        """Connection health for ``/health/ready``."""
-        return self._supervisor.status
-
-    def start(self) -> None:
-        """Start connecting in the background; reconnects until :meth:`close`.
-
-        Calling it again after the client gave up (``status.state == "failed"``)
-        starts a fresh round of attempts.
-        """
-        self._supervisor.start()
-
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until the websocket is up.
 
@@ -199,24 +187,6 @@ class AriClient(AriOperations):
         if status.reason == "auth_failed":
             return AriAuthError(f"ARI login refused: {status.last_error}", reason=status.reason)
         return AriNotConnected(f"ARI {status.state}: {status.last_error}", reason=status.reason)
-
-    async def wait_status(
-        self, predicate: Callable[[ConnectionStatus], bool], timeout: float | None = None
-    ) -> ConnectionStatus:
-        """Wait until ``predicate(status)`` holds (e.g. "no longer connected").
-
-        Raises:
-            TimeoutError: it did not hold within ``timeout``.
-        """
-        return await self._supervisor.wait_status(predicate, timeout)
-
-    async def close(self) -> None:
-        """Stop reconnecting, close the websocket, fail pending requests."""
-        await self._supervisor.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def request(
         self,
@@ -376,15 +346,3 @@ class AriClient(AriOperations):
                     AriNotConnected("ARI connection lost before the answer", sent=True)
                 )
 
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
-        async def run() -> None:
-            try:
-                await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("%s failed", name)
-
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
