@@ -26,7 +26,6 @@ import httpx
 import pytest
 import sb_resource_helpers as h
 import uvicorn
-from tests.api.conftest import World, make_settings
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -43,6 +42,7 @@ from switchboard.models import (
     Voicemail,
     utcnow,
 )
+from tests.api.conftest import World, make_settings
 
 DID = "+15557770100"
 FIRST, SECOND, ON_BUSY = "+15550001001", "+15550001002", "+15550001003"
@@ -341,7 +341,7 @@ async def test_unknown_or_released_number_is_rejected_and_logged(
         assert root.find("Reject").get("reason") == "rejected"  # type: ignore[union-attr]
         log = await the_log(sessionmaker, sid)
         assert log.tenant_id == world.tenant.id
-        assert log.status == "MISSED"
+        assert (log.status, log.call_status) == ("MISSED", "failed")
         assert log.error and to in log.error
 
 

@@ -40,7 +40,15 @@ from switchboard.engine.calls.verbs import (
     Say,
     Verb,
 )
-from switchboard.models import CallLog, CallLogStatus, Endpoint, ForwardingRule, PhoneNumber, Tenant
+from switchboard.models import (
+    CallLog,
+    CallLogStatus,
+    CallStatus,
+    Endpoint,
+    ForwardingRule,
+    PhoneNumber,
+    Tenant,
+)
 from switchboard.services.exceptions import BadRequest
 from switchboard.services.voice_webhooks.forms import Caller, WebhookCall
 from switchboard.services.voice_webhooks.rows import call_log
@@ -88,6 +96,7 @@ async def answer_incoming(
         row = await call_log(session, call, caller, status=CallLogStatus.MISSED, now=now)
         row.error = f"number not in service: {call.to_number or '(none)'}"
         row.status = CallLogStatus.MISSED
+        row.call_status = CallStatus.FAILED  # as the engine logs a call it rejects
         return [Reject(reason="rejected")]
     row = await call_log(session, call, caller, status=CallLogStatus.INCOMING_CALL, now=now)
     # The plan of the call's start time, on the first request and every callback.
