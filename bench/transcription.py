@@ -32,11 +32,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from faster_whisper import WhisperModel
 
 from switchboard.config import Settings
 from switchboard.transcription.audio import WHISPER_RATE, decode
 from switchboard.transcription.corpus import Prompt, load_prompts, pick_mixed
-from switchboard.transcription.model import LoadedModel, load_model
+from switchboard.transcription.model import load_model
 from switchboard.transcription.transcriber import DecodeOptions, Transcriber
 from switchboard.transcription.wer import wer
 
@@ -84,9 +85,9 @@ def source_gsm(items: list[Item], workdir: Path) -> list[Item]:
     if sox is None:
         raise SystemExit("sox is needed for --source gsm")
     out: list[Item] = []
-    for item in items:
-        gsm = workdir / f"{item.name}.gsm"
-        wav = workdir / f"{item.name}.gsm.wav"
+    for index, item in enumerate(items):
+        gsm = workdir / f"gsm-{index}.gsm"
+        wav = workdir / f"gsm-{index}.wav"
         subprocess.run([sox, "-D", str(item.path), "-r", "8000", "-c", "1", str(gsm)], check=True)
         subprocess.run(
             [sox, "-D", str(gsm), "-e", "signed-integer", "-b", "16", str(wav)], check=True
@@ -108,8 +109,10 @@ def source_through_call(items: list[Item], workdir: Path) -> list[Item]:
         for item, path in zip(items, recorded, strict=True)
         if path is not None
     ]
-    print(f"  through-call: {len(out)}/{len(items)} voicemails recorded "
-          f"in {time.perf_counter() - started:.0f} s")
+    print(
+        f"  through-call: {len(out)}/{len(items)} voicemails recorded "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
     return out
 
 
@@ -120,7 +123,7 @@ SOURCES: dict[str, Callable[[list[Item], Path], list[Item]]] = {
 }
 
 
-def naive(loaded: LoadedModel, path: Path) -> str:
+def naive(model: WhisperModel, path: Path) -> str:
     """Baseline: linear-interpolation resampling, greedy, no VAD."""
     decoded = decode(path)
     mono = np.mean(np.stack(decoded.channels), axis=0)
@@ -128,7 +131,7 @@ def naive(loaded: LoadedModel, path: Path) -> str:
     t_out = np.arange(n_out) / WHISPER_RATE
     t_in = np.arange(len(mono)) / decoded.sample_rate
     samples = np.interp(t_out, t_in, mono).astype(np.float32)
-    segments, _ = loaded.model.transcribe(samples, language="en", beam_size=1)
+    segments, _ = model.transcribe(samples, language="en", beam_size=1)
     return " ".join(s.text.strip() for s in segments)
 
 
@@ -171,6 +174,13 @@ def main() -> None:
     parser.add_argument("--model", help="model name or directory (default: settings)")
     parser.add_argument("--beam", type=int, help="beam size of our pipeline (default: settings)")
     parser.add_argument("--no-vad", action="store_true", help="our pipeline without VAD")
+    parser.add_argument(
+        "--also-min-frames",
+        type=int,
+        action="append",
+        default=[],
+        help="also run our pipeline with this encoder minimum (mel frames)",
+    )
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
 
@@ -209,26 +219,40 @@ def main() -> None:
             f"corpus: {len(items)} recordings, {total:.0f} s of audio, "
             f"{short} of 2-5 s, {args.long} of >= 20 s"
         )
+        # The baseline is plain faster-whisper: its own model object, full 30 s windows.
+        plain = WhisperModel(
+            loaded.source,
+            device="cpu",
+            compute_type=settings.whisper_compute_type,
+            cpu_threads=settings.whisper_threads,
+        )
         pipeline(items[0].path)  # first inference pays one-off costs; keep them out
-        naive(loaded, items[0].path)
+        naive(plain, items[0].path)
+        variants = [("pipeline", settings.whisper_encoder_min_frames)]
+        variants += [(f"pipe-min{n}", n) for n in args.also_min_frames]
         for source in args.source or ["raw", "gsm"]:
             corpus = SOURCES[source](items, workdir)
-            mine = run(corpus, pipeline)
-            base = run(corpus, lambda p: naive(loaded, p))
-            w_mine, w_base = wer(mine.pairs), wer(base.pairs)
-            print(f"\n[{source}]")
-            print(f"  {'':10}{'WER':>8}{'RTF all':>9}{'RTF 2-5s':>10}{'RTF >=20s':>11}")
-            for label, r, w in (("pipeline", mine, w_mine), ("baseline", base, w_base)):
-                print(
-                    f"  {label:10}{w:8.2%}{r.rtf('all'):9.3f}{r.rtf('short'):10.3f}"
-                    f"{r.rtf('long'):11.3f}"
-                )
+            base = run(corpus, lambda p: naive(plain, p))
+            rows = [("baseline", base)]
+            for label, min_frames in variants:
+                loaded.model.min_frames = min_frames
+                rows.append((label, run(corpus, pipeline)))
+            print(f"\n[{source}] {len(corpus)} recordings")
             print(
-                f"  ratio baseline/pipeline: WER {w_base / max(w_mine, 1e-9):.2f}x, "
-                f"RTF {base.rtf('all') / mine.rtf('all'):.2f}x"
+                f"  {'':12}{'WER':>8}{'RTF all':>9}{'RTF 2-5s':>10}{'RTF >=20s':>11}"
+                f"{'WER ratio':>11}{'RTF ratio':>11}"
             )
+            w_base = wer(base.pairs)
+            for label, r in rows:
+                w = wer(r.pairs)
+                print(
+                    f"  {label:12}{w:8.2%}{r.rtf('all'):9.3f}{r.rtf('short'):10.3f}"
+                    f"{r.rtf('long'):11.3f}{w_base / max(w, 1e-9):10.2f}x"
+                    f"{base.rtf('all') / r.rtf('all'):10.2f}x"
+                )
+            print("  (ratios: baseline / row; above 1 means the row is better)")
             if args.show_errors:
-                for (ref, hyp), item in zip(mine.pairs, corpus, strict=True):
+                for (ref, hyp), item in zip(rows[1][1].pairs, corpus, strict=True):
                     if wer([(ref, hyp)]):
                         print(f"    {item.name}: REF {ref!r}\n{'':6}HYP {hyp!r}")
 
