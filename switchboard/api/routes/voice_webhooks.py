@@ -42,6 +42,32 @@ router = APIRouter(prefix="/api/voice", tags=["dashboard: voice webhooks"])
 _TWIML: dict[int | str, dict[str, Any]] = {
     200: {"content": {CONTENT_TYPE: {}}, "description": "A TwiML voice document"}
 }
+_CALL_FIELDS = ("AccountSid", "From", "To", "Caller", "Called", "CallStatus", "Direction",
+                "ApiVersion")
+
+
+def _form(required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, Any]:
+    """OpenAPI for a provider's form-encoded webhook body and its signature header."""
+    fields = {name: {"type": "string"} for name in (*required, *optional)}
+    schema = {"type": "object", "required": list(required), "properties": fields}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        },
+        "parameters": [
+            {
+                "name": "X-Twilio-Signature",
+                "in": "header",
+                "required": False,
+                "description": "Base64 HMAC-SHA1 of the URL and sorted parameters, keyed by "
+                "the tenant's auth token (required when webhook validation is on)",
+                "schema": {"type": "string"},
+            }
+        ],
+    }
+
+
 _PASSED_ON = ("content-type", "content-length", "content-range", "accept-ranges")
 
 
@@ -94,7 +120,9 @@ def _twiml(document: str) -> Response:
 
 
 @router.post("/incoming", response_class=Response, responses=_TWIML,
-             summary="Voice URL of the built-in app")
+             summary="Voice URL of the built-in app",
+             openapi_extra=_form(("CallSid",), (*_CALL_FIELDS, "DialCallStatus",
+                                                "DialCallSid", "DialCallDuration")))
 async def incoming(
     webhook: VerifiedWebhook,
     session: DbSession,
@@ -120,7 +148,9 @@ async def incoming(
 
 
 @router.post("/status", response_class=Response, responses=_TWIML,
-             summary="Call status callback")
+             summary="Call status callback",
+             openapi_extra=_form(("CallSid", "CallStatus"), (*_CALL_FIELDS, "CallDuration",
+                                                             "Timestamp", "SequenceNumber")))
 async def status(webhook: VerifiedWebhook, session: DbSession) -> Response:
     """Update the call log (status, duration) and the tenant's voice minutes, once per call."""
     call = service.WebhookCall.from_form(webhook.fields)
@@ -130,7 +160,10 @@ async def status(webhook: VerifiedWebhook, session: DbSession) -> Response:
 
 
 @router.post("/recording", response_class=Response, responses=_TWIML,
-             summary="Recording status callback")
+             summary="Recording status callback",
+             openapi_extra=_form(("CallSid", "RecordingSid"),
+                                 ("AccountSid", "RecordingUrl", "RecordingStatus",
+                                  "RecordingDuration", "RecordingChannels", "RecordingSource")))
 async def recording_callback(
     webhook: VerifiedWebhook,
     session: DbSession,
