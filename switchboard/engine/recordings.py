@@ -147,6 +147,7 @@ class RecordingStore:
         call_sid: str,
         source: str,
         voicemail: Voicemail | None = None,
+        transcribe_callback: str | None = None,
     ) -> Recording:
         """Write the recording row, its voicemail row if any, and its job."""
         async with self._sessionmaker() as session, session.begin():
@@ -160,6 +161,7 @@ class RecordingStore:
                 channels=stored.channels,
                 duration=stored.duration,
                 size_bytes=stored.size_bytes,
+                transcribe_callback=transcribe_callback,
             )
             session.add(recording)
             await session.flush()

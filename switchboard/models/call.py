@@ -125,6 +125,8 @@ class Recording(IdMixin, TimestampMixin, Base):
     duration: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     size_bytes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     format: Mapped[str] = mapped_column(String(8), nullable=False, default="wav")
+    # A voice document's ``Record transcribeCallback``: told when the text is ready.
+    transcribe_callback: Mapped[str | None] = mapped_column(String(1000))
 
 
 class Voicemail(IdMixin, TimestampMixin, Base):

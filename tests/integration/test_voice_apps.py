@@ -165,3 +165,33 @@ async def test_broken_voice_url_falls_back_to_voicemail_never_dead_air(running, 
 
     assert row.status == CallLogStatus.VOICEMAIL_RECEIVED
     assert "voice-url" in (row.error or "")
+
+
+async def test_record_transcribe_callback_posts_the_text(running, sessionmaker, app):
+    import functools
+
+    from switchboard.services.transcription_callbacks import announce_transcript
+    from switchboard.transcription.metrics import WorkerMetrics
+    from switchboard.transcription.worker import TranscriptionWorker, WorkerOptions
+
+    app.routes["/voice"] = Reply(body=(
+        '<Response><Record maxLength="15" timeout="2" transcribe="true" '
+        'transcribeCallback="/transcribed"/></Response>'))
+    app.routes["/transcribed"] = Reply(body="")
+    await _point_number_at(sessionmaker, app, "/voice")
+    row = await _run_call(running, sessionmaker, say=f"{PROMPTS}/tt-weasels")
+
+    worker = TranscriptionWorker(
+        sessionmaker=sessionmaker, settings=running.settings,
+        options=WorkerOptions(lease_seconds=60, max_attempts=2, poll_seconds=0.1),
+        metrics=WorkerMetrics(), worker_id="test-worker",
+        on_transcribed=functools.partial(announce_transcript,
+                                         base_url=running.settings.base_url),
+    )
+    assert await worker.run_once() == 1
+    await _wait_until(lambda: bool(app.requests_to("/transcribed")), timeout=30)
+    posted = app.requests_to("/transcribed")[0]
+    assert posted.signature_ok
+    assert posted.form["CallSid"] == row.call_sid
+    assert posted.form["TranscriptionStatus"] == "completed"
+    assert "weasels" in posted.form["TranscriptionText"].lower()

@@ -174,6 +174,7 @@ class Recorder:
             call_sid=call.call_sid,
             source="Voicemail" if verb.voicemail else "RecordVerb",
             voicemail=voicemail,
+            transcribe_callback=verb.transcribe_callback,
         )
         if verb.voicemail:
             call.status = CallLogStatus.VOICEMAIL_RECEIVED
