@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.conftest import make_settings
 from typer.testing import CliRunner
 
 from switchboard.api.app import create_app
 from switchboard.cli import app as cli
+from tests.api.conftest import make_settings
 
 
 @pytest.fixture

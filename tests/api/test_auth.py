@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.api.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, access_token, assert_v1_error
 
 from switchboard.api.security import credential_stamp, issue_token
 from switchboard.services import users
 from switchboard.services.roles import Role
+from tests.api.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, access_token, assert_v1_error
 
 
 async def test_login_returns_tokens_that_authenticate(client, world):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tests.api.conftest import assert_v1_error
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from switchboard.services.exceptions import (
     Unauthorized,
     ValidationFailed,
 )
+from tests.api.conftest import assert_v1_error
 
 
 class Body(BaseModel):

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 import schemathesis
 import uvicorn
-from tests.api.conftest import make_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -35,6 +34,7 @@ from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.services import api_keys, tenants, users
 from switchboard.services.roles import Role
+from tests.api.conftest import make_settings
 
 MAX_EXAMPLES = 12
 

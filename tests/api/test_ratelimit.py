@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.conftest import assert_v1_error, make_settings
 from redis.asyncio import Redis
 
 from switchboard.api.app import create_app
 from switchboard.api.ratelimit import MemoryRateLimiter, RedisRateLimiter, build_rate_limiter
+from tests.api.conftest import assert_v1_error, make_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from tests.api.conftest import assert_v1_error
 from fastapi import APIRouter
 
 from switchboard.api.deps import AgentPrincipal, DbSession
 from switchboard.models import PhoneNumber, Tenant
 from switchboard.services.exceptions import PlanLimitExceeded
 from switchboard.services.limits import ensure_within_limit
+from tests.api.conftest import assert_v1_error
 
 # ---------------------------------------------------------------- tenants
 

@@ -716,3 +716,49 @@ async def test_an_engine_drives_the_app_over_http_signed_as_a_voice_url(
         assert r.status_code == 403
     log = await the_log(sessionmaker, sid)
     assert log.status == "VOICEMAIL_RECEIVED" and log.number_id is not None
+
+
+async def test_concurrent_repeats_of_a_callback_count_once_and_store_once(
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    import asyncio
+
+    await number_with_rules(sessionmaker, world.tenant)
+    sid, rec_sid = ids.call_sid(), ids.recording_sid()
+    done = call_params(world.tenant, sid, CallStatus="completed", CallDuration="30")
+    recording = {"AccountSid": world.tenant.account_sid, "CallSid": sid, "RecordingSid": rec_sid,
+                 "RecordingUrl": "https://p.example/r.wav", "RecordingDuration": "5"}
+    answers = await asyncio.gather(
+        *[post(client, world.tenant, "/api/voice/status", done) for _ in range(4)],
+        *[post(client, world.tenant, "/api/voice/recording?type=voicemail", recording)
+          for _ in range(4)],
+    )
+    assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
+    assert await count(sessionmaker, CallLog, CallLog.call_sid == sid) == 1
+    assert await count(sessionmaker, Recording, Recording.recording_sid == rec_sid) == 1
+    assert await count(sessionmaker, Voicemail, Voicemail.call_sid == sid) == 1
+    async with sessionmaker() as s:
+        used = (await s.get(Tenant, world.tenant.id)).voice_seconds_used  # type: ignore[union-attr]
+    assert used == 30
+
+
+async def test_concurrent_repeats_about_an_engine_recording_make_one_voicemail(
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    import asyncio
+
+    await number_with_rules(sessionmaker, world.tenant)
+    sid, rec_sid = ids.call_sid(), ids.recording_sid()
+    await post(client, world.tenant, "/api/voice/incoming", call_params(world.tenant, sid))
+    async with sessionmaker() as s:
+        s.add(Recording(recording_sid=rec_sid, tenant_id=world.tenant.id, call_sid=sid,
+                        path="recordings/r.wav", source="RecordVerb", duration=2.0))
+        await s.commit()
+    recording = {"AccountSid": world.tenant.account_sid, "CallSid": sid, "RecordingSid": rec_sid,
+                 "RecordingUrl": "http://sb.example/api/v1/recordings/x"}
+    answers = await asyncio.gather(
+        *[post(client, world.tenant, "/api/voice/recording?type=voicemail", recording)
+          for _ in range(6)])
+    assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
+    assert await count(sessionmaker, Voicemail, Voicemail.call_sid == sid) == 1
+    assert await count(sessionmaker, TranscriptionJob) == 1
