@@ -19,6 +19,7 @@ from switchboard.models import (
     Trunk,
     Voicemail,
     VoiceUsage,
+    utcnow,
 )
 from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.transcripts import enqueue_transcription, job_for_recording
@@ -92,8 +93,7 @@ async def record_recording(
         NotFound: the recording or call belongs to another tenant.
     """
     tenant_id = caller.tenant.id if caller.tenant else None
-    recording = await _recording(session, report.recording_sid)
-    if recording is None:
+    if not await _lock_recording(session, report.recording_sid):
         if not report.recording_url:
             raise BadRequest("RecordingUrl is required", field="RecordingUrl")
         await insert_missing(
@@ -108,8 +108,7 @@ async def record_recording(
             },
             "recording_sid",
         )
-        recording = await _recording(session, report.recording_sid)
-        assert recording is not None
+    recording = await _recording(session, report.recording_sid)
     if recording.tenant_id not in (None, tenant_id) and tenant_id is not None:
         raise NotFound("Recording not found", field="RecordingSid")
     if is_remote(recording):
@@ -135,11 +134,31 @@ async def record_recording(
     return recording
 
 
-async def _recording(session: AsyncSession, recording_sid: str) -> Recording | None:
-    stmt = select(Recording).where(Recording.recording_sid == recording_sid).execution_options(
-        populate_existing=True
+async def _lock_recording(session: AsyncSession, recording_sid: str) -> bool:
+    """Touch the recording's row, which locks it until commit; whether it exists.
+
+    A write first (not ``SELECT ... FOR UPDATE``, which SQLite lacks): on
+    PostgreSQL it locks the row, on SQLite it takes the database's write lock.
+    A repeated callback running at the same time waits here, then finds the
+    voicemail this one made instead of making a second.
+    """
+    stmt = (
+        update(Recording)
+        .where(Recording.recording_sid == recording_sid)
+        .values(updated_at=utcnow())
+        .returning(Recording.id)
+        .execution_options(synchronize_session=False)
     )
-    return (await session.execute(stmt)).scalars().first()
+    return (await session.execute(stmt)).first() is not None
+
+
+async def _recording(session: AsyncSession, recording_sid: str) -> Recording:
+    stmt = (
+        select(Recording)
+        .where(Recording.recording_sid == recording_sid)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalars().one()
 
 
 async def _voicemail(session: AsyncSession, recording: Recording, row: CallLog | None) -> Voicemail:
