@@ -21,6 +21,7 @@ from switchboard.models import CallLeg, CallLog
 log = logging.getLogger(__name__)
 
 _MAX_BATCH = 200
+_GATHER_SECONDS = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,9 @@ class CallLogWriter:
         stopping = False
         while not stopping:
             first = await self._queue.get()
+            # Let the call that queued this reach Asterisk first (its next ARI
+            # request), and let writes of calls arriving together share a batch.
+            await asyncio.sleep(_GATHER_SECONDS)
             batch: list[_Op] = []
             if first is None:
                 stopping = True
