@@ -258,6 +258,8 @@ def main() -> None:
     if args.serve_engine:
         asyncio.run(serve_engine())
         return
+    # A terminated run still stops its Asterisk and engine (the finally blocks below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     modes = args.concurrency or [1, 20]
     base = Path(tempfile.mkdtemp(prefix="sb-bench-"))
     defaults = Settings()
