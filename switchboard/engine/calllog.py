@@ -16,7 +16,8 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.engine.outbox import enqueue
-from switchboard.models import CallLeg, CallLog
+from switchboard.models import CallLeg, CallLog, CallLogStatus
+from switchboard.models.upsert import insert_missing
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,14 @@ class CallLogWriter:
     def update_call(self, call_sid: str, **values: Any) -> None:
         """Queue an update of the call log row ``call_sid``."""
         self._put(_Op("call", "update", call_sid, values))
+
+    def settle_status(self, call_sid: str, status: str) -> None:
+        """Set the final status unless something already moved it past INCOMING_CALL.
+
+        A provider webhook (voicemail received, answered by staff) may have
+        written a truer status than the engine's end-of-call guess.
+        """
+        self._put(_Op("call", "settle", call_sid, {"status": status}))
 
     def insert_leg(self, values: dict[str, Any]) -> None:
         """Queue a new leg row (``values`` must hold ``leg_sid``)."""
@@ -152,8 +161,19 @@ async def _execute(session: AsyncSession, op: _Op) -> None:
         await session.flush()
         return
     model: type[CallLog] | type[CallLeg] = CallLog if op.table == "call" else CallLeg
+    if op.kind == "insert" and model is CallLog:
+        # A provider webhook about this call may have written its row first.
+        await insert_missing(session, CallLog, op.values, "call_sid")
+        return
     if op.kind == "insert":
         await session.execute(insert(model).values(**op.values))
+        return
+    if op.kind == "settle":
+        await session.execute(
+            update(CallLog)
+            .where(CallLog.call_sid == op.key, CallLog.status == CallLogStatus.INCOMING_CALL)
+            .values(**op.values)
+        )
         return
     column = CallLog.call_sid if op.table == "call" else CallLeg.leg_sid
     await session.execute(update(model).where(column == op.key).values(**op.values))

@@ -762,3 +762,43 @@ async def test_concurrent_repeats_about_an_engine_recording_make_one_voicemail(
     assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
     assert await count(sessionmaker, Voicemail, Voicemail.call_sid == sid) == 1
     assert await count(sessionmaker, TranscriptionJob) == 1
+
+
+async def test_dashboard_playback_streams_a_providers_recording_through(
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from switchboard.models import CallLog, Trunk
+
+    account, token = "AC" + "2" * 32, "provider-token-2"
+    rec_sid = ids.recording_sid()
+    call_sid = ids.call_sid()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProviderRecordings)
+    path = f"/2010-04-01/Accounts/{account}/Recordings/{rec_sid}"
+    _ProviderRecordings.path_ok = path
+    _ProviderRecordings.credentials = "Basic " + base64.b64encode(
+        f"{account}:{token}".encode()).decode()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        async with sessionmaker() as s:
+            s.add(Trunk(tenant_id=world.tenant.id, name=f"carrier-{rec_sid[-6:]}",
+                        integration="twilio", account_sid=account, auth_token=token))
+            row = CallLog(call_sid=call_sid, tenant_id=world.tenant.id, direction="INBOUND",
+                          status="ANSWERED_BY_STAFF", started_at=utcnow(), has_recording=True)
+            s.add(row)
+            s.add(Recording(recording_sid=rec_sid, tenant_id=world.tenant.id, call_sid=call_sid,
+                            path=base + path, source="DialVerb"))
+            await s.commit()
+        response = await client.get("/api/voice/recording", params={"callLogId": row.id},
+                                    headers=world.headers() | {"Range": "bytes=0-9"})
+        assert response.status_code == 206, response.text
+        assert response.content == AUDIO[:10]
+        assert base not in response.text and base not in str(response.headers)
+        foreign = await client.get("/api/voice/recording", params={"callLogId": row.id},
+                                   headers=world.other_headers())
+        assert foreign.status_code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

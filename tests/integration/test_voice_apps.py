@@ -195,3 +195,23 @@ async def test_record_transcribe_callback_posts_the_text(running, sessionmaker, 
     assert posted.form["CallSid"] == row.call_sid
     assert posted.form["TranscriptionStatus"] == "completed"
     assert "weasels" in posted.form["TranscriptionText"].lower()
+
+
+async def test_dial_recording_is_reported_with_both_channels(running, sessionmaker, app):
+    app.routes["/voice"] = Reply(body=(
+        '<Response><Dial timeout="10" record="record-from-answer-dual" '
+        'recordingStatusCallback="/rec"><Number>+15550001111</Number></Dial></Response>'))
+    await _point_number_at(sessionmaker, app, "/voice")
+
+    row = await _run_call(running, sessionmaker, behaviour="answer", talk_seconds=3)
+
+    assert row.status == CallLogStatus.ANSWERED_BY_STAFF and row.has_recording
+    await _wait_until(lambda: bool(app.requests_to("/rec")))
+    callback = app.requests_to("/rec")[0].form
+    assert callback["RecordingSource"] == "DialVerb" and callback["RecordingChannels"] == "2"
+    assert callback["CallSid"] == row.call_sid and int(callback["RecordingDuration"]) >= 2
+    async with sessionmaker() as session:
+        rec = await session.scalar(select(Recording).where(
+            Recording.recording_sid == callback["RecordingSid"]))
+    audio, rate = soundfile.read(running.settings.resolved_storage_root / rec.path)
+    assert audio.ndim == 2 and audio.shape[1] == 2

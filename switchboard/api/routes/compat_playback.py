@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, Response
 
 from switchboard.api.deps import CurrentPrincipal, DbSession, SettingsDep
+from switchboard.api.routes.voice_webhooks import stream_remote_recording
 from switchboard.services import playback
 from switchboard.services.exceptions import BadRequest
+from switchboard.services.voice_webhooks.callbacks import is_remote
 
 router = APIRouter(prefix="/api/voice/recording", tags=["dashboard: playback"])
 
@@ -23,13 +25,17 @@ router = APIRouter(prefix="/api/voice/recording", tags=["dashboard: playback"])
 @router.get("", response_class=FileResponse, summary="Play a call recording or a voicemail",
             responses={200: {"content": {"audio/wav": {}}}})
 async def play(
+    request: Request,
     principal: CurrentPrincipal,
     session: DbSession,
     settings: SettingsDep,
     call_log_id: Annotated[str | None, Query(alias="callLogId", max_length=64)] = None,
     voicemail_id: Annotated[str | None, Query(alias="voicemailId", max_length=64)] = None,
-) -> FileResponse:
-    """The WAV of ``callLogId``'s recording or of ``voicemailId`` (exactly one)."""
+) -> Response:
+    """The WAV of ``callLogId``'s recording or of ``voicemailId`` (exactly one).
+
+    A recording kept at a provider's URL is streamed through, never redirected to.
+    """
     if (call_log_id is None) == (voicemail_id is None):
         raise BadRequest("give exactly one of callLogId or voicemailId", field="callLogId")
     if call_log_id is not None:
@@ -37,6 +43,11 @@ async def play(
     else:
         assert voicemail_id is not None
         recording = await playback.voicemail_recording(session, principal.tenant_id, voicemail_id)
+    if is_remote(recording):
+        return await stream_remote_recording(
+            session, principal.tenant_id, recording,
+            range_header=request.headers.get("range"), timeout=settings.carrier_api_timeout,
+        )
     path = await asyncio.to_thread(
         playback.playable_file, settings.resolved_storage_root, recording
     )

@@ -14,7 +14,7 @@ from switchboard.engine.ari.protocol import Query
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event, Leg
 from switchboard.engine.calls.channel_ops import CallChannel
-from switchboard.engine.calls.recorder import Recorder
+from switchboard.engine.calls.recorder import KeptRecording, Recorder
 from switchboard.engine.calls.routes import dial_string
 from switchboard.engine.calls.rules import parse_target
 from switchboard.engine.calls.verbs import Dial, DialOutcome, DialTarget
@@ -46,6 +46,7 @@ class DialResult:
     outcome: DialOutcome
     leg: Leg | None = None
     seconds: int = 0
+    recording: KeptRecording | None = None
 
 
 def combine_outcomes(outcomes: list[DialOutcome]) -> DialOutcome:
@@ -95,8 +96,8 @@ class Dialer:
             return DialResult(combine_outcomes(outcomes))
         losers = [leg for cid, leg in ringing.items() if cid != winner.channel_id]
         await self._drop_legs(losers, DialOutcome.CANCELED, reason="answered_elsewhere")
-        seconds = await self._connect(call, winner, verb)
-        return DialResult(DialOutcome.COMPLETED, winner, seconds)
+        seconds, recording = await self._connect(call, winner, verb)
+        return DialResult(DialOutcome.COMPLETED, winner, seconds, recording)
 
     def _log_legs(self, call: Call, legs: list[Leg], ringing: dict[str, Leg]) -> None:
         """Write a leg row for every target tried (failed ones marked so)."""
@@ -304,7 +305,7 @@ class Dialer:
         done.set_result("transferred")
         return winner
 
-    async def _connect(self, call: Call, leg: Leg, verb: Dial) -> int:
+    async def _connect(self, call: Call, leg: Leg, verb: Dial) -> tuple[int, KeptRecording | None]:
         """Bridge the caller with the answering leg until one side hangs up.
 
         Returns:
@@ -325,6 +326,7 @@ class Dialer:
         )
         self._writer.update_leg(leg.leg_sid, dial_status="answered", answered_at=leg.answered_at)
         recording: str | None = None
+        kept: KeptRecording | None = None
         try:
             await self._ch.ari.request("POST", "bridges", {"type": "mixing", "bridgeId": bridge_id})
             try:
@@ -350,6 +352,6 @@ class Dialer:
             self._ch.registry.detach(bridge_id)
             call.bridge_id = None
             if recording is not None:
-                await self._recorder.finish_mixmonitor(call, recording, source="DialVerb")
+                kept = await self._recorder.finish_mixmonitor(call, recording, source="DialVerb")
         answered = leg.answered_at or leg.ended_at
-        return max(0, round((leg.ended_at - answered).total_seconds()))
+        return max(0, round((leg.ended_at - answered).total_seconds())), kept

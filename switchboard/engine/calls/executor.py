@@ -177,6 +177,15 @@ class FlowExecutor:
     async def _dial(self, call: Call, verb: Dial) -> Next:
         result = await self.dialer.dial(call, verb)
         call.last_outcome = result.outcome
+        if result.recording and verb.recording_status_callback and call.route:
+            self._recording_callback(
+                call,
+                verb.recording_status_callback,
+                result.recording.sid,
+                result.recording.duration,
+                channels=result.recording.channels,
+                source="DialVerb",
+            )
         if not verb.action:
             return True
         status = "answered" if result.outcome == DialOutcome.COMPLETED else result.outcome.value
@@ -189,7 +198,14 @@ class FlowExecutor:
     async def _record(self, call: Call, verb: Record) -> Next:
         result = await self.recorder.record(call, verb)
         if result.recording_sid and verb.recording_status_callback and call.route:
-            self._recording_callback(call, verb, result.recording_sid, result.duration)
+            self._recording_callback(
+                call,
+                verb.recording_status_callback,
+                result.recording_sid,
+                result.duration,
+                channels=1,
+                source="RecordVerb",
+            )
         if verb.action:
             extra = {"Digits": result.digits, "RecordingDuration": str(round(result.duration))}
             if result.recording_sid:
@@ -204,8 +220,10 @@ class FlowExecutor:
             raise CallerGone
         return following
 
-    def _recording_callback(self, call: Call, verb: Record, sid: str, seconds: float) -> None:
-        assert call.route is not None and verb.recording_status_callback
+    def _recording_callback(
+        self, call: Call, url: str, sid: str, seconds: float, *, channels: int, source: str
+    ) -> None:
+        assert call.route is not None
         params = {
             "AccountSid": call.route.account_sid,
             "CallSid": call.call_sid,
@@ -213,13 +231,13 @@ class FlowExecutor:
             "RecordingUrl": self._recording_url(sid),
             "RecordingStatus": "completed",
             "RecordingDuration": str(round(seconds)),
-            "RecordingChannels": "1",
-            "RecordingSource": "RecordVerb",
+            "RecordingChannels": str(channels),
+            "RecordingSource": source,
         }
         self._writer.enqueue_callback(
             tenant_id=call.route.tenant_id,
             call_sid=call.call_sid,
-            url=verb.recording_status_callback,
+            url=url,
             method="POST",
             params=params,
             kind="recording",

@@ -149,7 +149,7 @@ class InboundCallHandler:
                 if answered_by_app
                 else CallLogStatus.MISSED
             )
-            values["status"] = call.status
+            self._writer.settle_status(call.call_sid, call.status)
         if call.caller_answered:
             values["call_status"] = CallStatus.COMPLETED
             start = call.answered_at or call.started_at

@@ -34,6 +34,15 @@ class Ami(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class KeptRecording:
+    """A conversation recording that was stored."""
+
+    sid: str
+    duration: float
+    channels: int
+
+
+@dataclass(frozen=True, slots=True)
 class RecordResult:
     """What a ``Record`` verb left: the recording (if kept) and how it ended."""
 
@@ -81,7 +90,7 @@ class Recorder:
         self._mixmonitor_files[sid] = path
         return sid
 
-    async def finish_mixmonitor(self, call: Call, sid: str, *, source: str) -> None:
+    async def finish_mixmonitor(self, call: Call, sid: str, *, source: str) -> KeptRecording | None:
         """Stop the conversation recording and keep its file."""
         if not call.caller_gone:
             with contextlib.suppress(Exception):
@@ -90,13 +99,14 @@ class Recorder:
         host = self._recordings.host_path(path)
         if host is None or not await self._recordings.wait_for_file(host):
             log.error("recording file missing", extra={"recording_sid": sid})
-            return
+            return None
         tenant = call.route.tenant_id if call.route else None
         stored = await self._recordings.store(host, tenant_id=tenant, name=sid)
         await self._recordings.save(
             stored, recording_sid=sid, tenant_id=tenant, call_sid=call.call_sid, source=source
         )
         self._writer.update_call(call.call_sid, has_recording=True)
+        return KeptRecording(sid, stored.duration, stored.channels)
 
     async def record(self, call: Call, verb: Record) -> RecordResult:
         """Record the caller (a voicemail when ``verb.voicemail``).

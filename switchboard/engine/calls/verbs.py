@@ -64,6 +64,7 @@ class Dial:
     method: str = "POST"
     time_limit: int = 14400
     hangup_on_star: bool = False
+    recording_status_callback: str | None = None
     only_after: frozenset[DialOutcome] | None = None
     rule_id: str | None = None
 

@@ -275,6 +275,7 @@ def _dial(element: _Element, attrs: Attributes) -> Dial:
         method=attrs.method(),
         time_limit=attrs.integer("timeLimit", 14400, minimum=1, maximum=86400),
         hangup_on_star=attrs.boolean("hangupOnStar", False),
+        recording_status_callback=attrs.url("recordingStatusCallback"),
     )
 
 

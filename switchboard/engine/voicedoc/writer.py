@@ -134,6 +134,7 @@ def _dial(verb: Dial) -> ET.Element:
     )
     _set(element, "callerId", verb.caller_id)
     _set(element, "action", verb.action)
+    _set(element, "recordingStatusCallback", verb.recording_status_callback)
     for target in verb.targets:
         element.append(_noun(target))
     return element

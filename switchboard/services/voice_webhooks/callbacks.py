@@ -21,10 +21,11 @@ from switchboard.models import (
     VoiceUsage,
     utcnow,
 )
+from switchboard.models.upsert import insert_missing
 from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.transcripts import enqueue_transcription, job_for_recording
 from switchboard.services.voice_webhooks.forms import Caller, RecordingReport, WebhookCall
-from switchboard.services.voice_webhooks.rows import CALL_STATUSES, call_log, insert_missing
+from switchboard.services.voice_webhooks.rows import CALL_STATUSES, call_log
 
 _FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 

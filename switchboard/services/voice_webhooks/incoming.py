@@ -55,6 +55,7 @@ from switchboard.services.voice_webhooks.rows import call_log
 
 INCOMING_PATH = "/api/voice/incoming"
 VOICEMAIL_CALLBACK = "/api/voice/recording?type=voicemail"
+RECORDING_CALLBACK = "/api/voice/recording"
 # What the built-in ``sound:vm-intro`` prompt says; a provider cannot play an
 # Asterisk prompt, so a ``sound:`` greeting is served as this sentence.
 DEFAULT_GREETING = (
@@ -195,9 +196,10 @@ def _served_dial(verb: Dial, index: int) -> Dial:
         DialTarget(kind="client" if t.kind == "endpoint" else t.kind, value=t.value)
         for t in verb.targets
     )
+    recorded = verb.record != "do-not-record"
     return replace(
         verb, targets=targets, action=f"{INCOMING_PATH}?step={index}", only_after=None,
-        rule_id=None,
+        rule_id=None, recording_status_callback=RECORDING_CALLBACK if recorded else None,
     )
 
 

@@ -9,28 +9,16 @@ NOTHING`` (SQLite and PostgreSQL) followed by a read of the row does that.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.models import CallDirection, CallLog, CallStatus
+from switchboard.models.upsert import insert_missing
 from switchboard.services.exceptions import NotFound
 from switchboard.services.voice_webhooks.forms import Caller, WebhookCall
 
 CALL_STATUSES = frozenset(s.value for s in CallStatus)
-
-
-async def insert_missing(
-    session: AsyncSession, model: type[Any], values: dict[str, Any], key: str
-) -> bool:
-    """Insert a row unless one with the same unique ``key`` exists; whether it was new."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    column = getattr(model, key)
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
-    return (await session.execute(stmt.returning(column))).first() is not None
 
 
 async def call_log(
