@@ -259,3 +259,37 @@ async def test_worker_killed_mid_job_is_reclaimed_after_its_lease_and_finished_o
     assert (job.status, job.worker_id, job.attempts) == ("done", "heir", 2)
     [transcript] = await transcripts(sessionmaker, rec.id)
     assert "conference" in normalize(transcript.text)
+
+
+async def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_says_so(
+    sessionmaker: Sessions, settings: Settings, db_url: str
+) -> None:
+    env = {
+        **os.environ,
+        "SWITCHBOARD_DATABASE_URL": db_url,
+        "SWITCHBOARD_STORAGE_ROOT": str(settings.resolved_storage_root),
+    }
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "switchboard.cli", "worker", "--worker-id", "polite",
+        "--poll-seconds", "0.1",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+
+    async def beat_state() -> str | None:
+        async with sessionmaker() as session:
+            row = await session.get(SystemState, "worker_heartbeat:polite")
+        return json.loads(row.value)["state"] if row else None
+
+    async def running() -> bool:
+        return await beat_state() == "running"
+
+    try:
+        await _wait_for(running)
+        worker.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(worker.wait(), 30)
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+    assert code == 0
+    assert await beat_state() == "stopped"
