@@ -22,6 +22,7 @@ Run: ``.venv/bin/python bench/transcription.py [--count 50] [--source raw --sour
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import tempfile
@@ -251,6 +252,8 @@ def main() -> None:
                     f"{base.rtf('all') / r.rtf('all'):10.2f}x"
                 )
             print("  (ratios: baseline / row; above 1 means the row is better)")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"  load average {load} on {os.cpu_count()} CPUs: RTF scales with it")
             if args.show_errors:
                 for (ref, hyp), item in zip(rows[1][1].pairs, corpus, strict=True):
                     if wer([(ref, hyp)]):
