@@ -33,7 +33,8 @@ def upgrade() -> None:
         sa.Column("created_at", switchboard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", switchboard.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"],
-                                name=op.f("fk_did_inventory_tenant_id_tenants"), ondelete="CASCADE"),
+                                name=op.f("fk_did_inventory_tenant_id_tenants"),
+                                ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["trunk_id"], ["trunks.id"],
                                 name=op.f("fk_did_inventory_trunk_id_trunks"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["number_id"], ["phone_numbers.id"],
@@ -51,7 +52,8 @@ def upgrade() -> None:
         batch.create_index("ix_did_inventory_e164", ["e164"])
         batch.create_index("ix_did_inventory_number_id", ["number_id"])
         batch.create_index("ix_did_inventory_owner_user_id", ["owner_user_id"])
-        batch.create_index("ix_did_inventory_tenant_search", ["tenant_id", "country", "number_type"])
+        batch.create_index("ix_did_inventory_tenant_search",
+                           ["tenant_id", "country", "number_type"])
 
 
 def downgrade() -> None:
