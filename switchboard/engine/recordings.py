@@ -15,6 +15,7 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.models import Recording, Voicemail, utcnow
@@ -71,6 +72,40 @@ def raw_to_wav(source: Path, target: Path, *, swap: bool = False) -> None:
         wav.writeframes(samples.tobytes())
 
 
+def trim_silence(path: Path, *, floor_dbfs: float = -40.0, pad_seconds: float = 0.15) -> None:
+    """Cut leading and trailing silence from a 16-bit WAV, in place.
+
+    Speech is any 20 ms frame louder than ``floor_dbfs`` RMS; ``pad_seconds``
+    of the quiet around it is kept so words are not clipped. A file with no
+    speech at all is left as it is.
+    """
+    with wave.open(str(path), "rb") as wav:
+        params = wav.getparams()
+        raw = wav.readframes(params.nframes)
+    if params.sampwidth != 2 or not raw:
+        return
+    samples = np.frombuffer(raw, dtype=np.int16).reshape(-1, params.nchannels)
+    frame = max(1, params.framerate // 50)
+    count = len(samples) // frame
+    if count == 0:
+        return
+    blocks = samples[: count * frame].astype(np.float64).reshape(count, frame, -1)
+    rms = np.sqrt(np.mean(np.square(blocks), axis=(1, 2))) / 32768.0
+    loud = np.flatnonzero(rms > 10 ** (floor_dbfs / 20))
+    if loud.size == 0:
+        return
+    pad = int(pad_seconds * params.framerate)
+    start = max(0, int(loud[0]) * frame - pad)
+    end = min(len(samples), (int(loud[-1]) + 1) * frame + pad)
+    if start == 0 and end == len(samples):
+        return
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(params.nchannels)
+        out.setsampwidth(2)
+        out.setframerate(params.framerate)
+        out.writeframes(samples[start:end].tobytes())
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -112,12 +147,19 @@ class RecordingStore:
         return await asyncio.to_thread(_size, path) > 44
 
     async def store(
-        self, source: Path, *, tenant_id: str | None, name: str, swap_channels: bool = False
+        self,
+        source: Path,
+        *,
+        tenant_id: str | None,
+        name: str,
+        swap_channels: bool = False,
+        trim: bool = False,
     ) -> StoredFile:
         """Move ``source`` to ``<storage>/recordings/<tenant>/<YYYY>/<MM>/<name>.wav``.
 
         A :data:`DUAL_SUFFIX` source becomes a two-channel WAV on the way
-        (``swap_channels`` when MixMonitor recorded the callee's channel).
+        (``swap_channels`` when MixMonitor recorded the callee's channel);
+        ``trim`` cuts leading and trailing silence (``Record trim``).
         """
         now = utcnow()
         dual = source.suffix == DUAL_SUFFIX
@@ -133,6 +175,8 @@ class RecordingStore:
                 source.unlink()
             else:
                 shutil.move(str(source), target)
+            if trim:
+                trim_silence(target)
             duration, channels = wav_facts(target)
             return StoredFile(str(relative), duration, target.stat().st_size, channels)
 

@@ -215,3 +215,23 @@ async def test_dial_recording_is_reported_with_both_channels(running, sessionmak
             Recording.recording_sid == callback["RecordingSid"]))
     audio, rate = soundfile.read(running.settings.resolved_storage_root / rec.path)
     assert audio.ndim == 2 and audio.shape[1] == 2
+
+
+@pytest.mark.parametrize("dial_attributes, dtmf", [
+    ('hangupOnStar="true"', "*"),
+    ('timeLimit="3"', None),
+])
+async def test_dial_ends_on_star_or_time_limit_and_the_call_goes_on(
+        running, sessionmaker, app, dial_attributes, dtmf):
+    app.routes["/voice"] = Reply(body=(
+        f'<Response><Dial timeout="10" action="/after" {dial_attributes}>'
+        "<Number>+15550001111</Number></Dial></Response>"))
+    app.routes["/after"] = Reply(body="<Response><Hangup/></Response>")
+    await _point_number_at(sessionmaker, app, "/voice")
+
+    await _run_call(running, sessionmaker, behaviour="answer", talk_seconds=20, hold_seconds=20,
+                    dtmf=dtmf, dtmf_delay=2)
+
+    after = app.requests_to("/after")[0].form
+    assert after["DialCallStatus"] == "completed"
+    assert int(after["DialCallDuration"]) <= 8  # cut short, not the 20 s the party would talk

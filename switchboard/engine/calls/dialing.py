@@ -240,10 +240,14 @@ class Dialer:
         for leg in legs:
             self._end_leg(leg, outcome)
 
-    async def _talk(self, call: Call, leg: Leg, bridge_id: str, time_limit: int) -> Leg:
-        """Wait while the two talk; carry out transfers. Returns the last leg."""
+    async def _talk(self, call: Call, leg: Leg, bridge_id: str, verb: Dial) -> Leg:
+        """Wait while the two talk; carry out transfers. Returns the last leg.
+
+        Ends at ``timeLimit``, when the called party leaves, or (``hangupOnStar``)
+        when the caller presses ``*``: the caller then goes on with the next verb.
+        """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + time_limit
+        deadline = loop.time() + verb.time_limit
         while (left := deadline - loop.time()) > 0:
             event = await call.next_event(left)
             if event is None:
@@ -251,10 +255,7 @@ class Dialer:
             kind = event.get("type")
             if kind == TRANSFER_EVENT:
                 leg = await self._transfer(call, leg, bridge_id, event)
-            elif (
-                kind in ("ChannelDestroyed", "ChannelLeftBridge", "StasisEnd")
-                and event.get("channel", {}).get("id") == leg.channel_id
-            ):
+            elif (verb.hangup_on_star and _pressed(event, call, "*")) or _gone(event, leg):
                 break
         return leg
 
@@ -343,7 +344,7 @@ class Dialer:
                     recording = await self._recorder.start_mixmonitor(
                         call, dual=verb.record.endswith("dual")
                     )
-                leg = await self._talk(call, leg, bridge_id, verb.time_limit)
+                leg = await self._talk(call, leg, bridge_id, verb)
         finally:
             leg.ended_at = self._ch.clock()
             self._writer.update_leg(leg.leg_sid, ended_at=leg.ended_at)
@@ -355,3 +356,20 @@ class Dialer:
                 kept = await self._recorder.finish_mixmonitor(call, recording, source="DialVerb")
         answered = leg.answered_at or leg.ended_at
         return max(0, round((leg.ended_at - answered).total_seconds())), kept
+
+
+def _pressed(event: Event, call: Call, digit: str) -> bool:
+    """Whether the caller pressed ``digit``."""
+    return (
+        event.get("type") == "ChannelDtmfReceived"
+        and event.get("digit") == digit
+        and event.get("channel", {}).get("id") == call.channel_id
+    )
+
+
+def _gone(event: Event, leg: Leg) -> bool:
+    """Whether ``leg`` left the call."""
+    return (
+        event.get("type") in ("ChannelDestroyed", "ChannelLeftBridge", "StasisEnd")
+        and event.get("channel", {}).get("id") == leg.channel_id
+    )

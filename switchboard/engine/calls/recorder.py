@@ -164,7 +164,9 @@ class Recorder:
             log.info("nothing was recorded", extra={"recording_sid": sid})
             return None
         tenant = call.route.tenant_id if call.route else None
-        stored = await self._recordings.store(host, tenant_id=tenant, name=sid)
+        stored = await self._recordings.store(
+            host, tenant_id=tenant, name=sid, trim=verb.trim == "trim-silence"
+        )
         if stored.duration < 0.5:
             log.info("recording too short to keep", extra={"seconds": stored.duration})
             return None
