@@ -19,7 +19,34 @@ async def announce_transcript(
 ) -> None:
     """Queue the transcription callback of ``transcript``'s recording, if it asked for one."""
     recording = await session.get(Recording, transcript.recording_id)
-    if recording is None or not recording.transcribe_callback or not recording.tenant_id:
+    if recording is not None:
+        await _announce(
+            session, recording, base_url=base_url, status="completed",
+            transcript_id=transcript.id, text=transcript.text,
+        )
+
+
+async def announce_failure(
+    session: AsyncSession, recording_id: str, reason: str, *, base_url: str
+) -> None:
+    """Queue ``TranscriptionStatus=failed`` for a recording whose transcription gave up."""
+    recording = await session.get(Recording, recording_id)
+    if recording is not None:
+        await _announce(
+            session, recording, base_url=base_url, status="failed", transcript_id=None, text=""
+        )
+
+
+async def _announce(
+    session: AsyncSession,
+    recording: Recording,
+    *,
+    base_url: str,
+    status: str,
+    transcript_id: str | None,
+    text: str,
+) -> None:
+    if not recording.transcribe_callback or not recording.tenant_id:
         return
     tenant = await session.get(Tenant, recording.tenant_id)
     params = {
@@ -27,11 +54,12 @@ async def announce_transcript(
         "CallSid": recording.call_sid or "",
         "RecordingSid": recording.recording_sid,
         "RecordingUrl": f"{base_url}/api/v1/recordings/{recording.recording_sid}",
-        "TranscriptionSid": "TR" + transcript.id.replace("-", ""),
-        "TranscriptionText": transcript.text,
-        "TranscriptionStatus": "completed",
-        "TranscriptionUrl": f"{base_url}/api/v1/transcripts/call/{recording.call_sid}",
+        "TranscriptionStatus": status,
+        "TranscriptionText": text,
     }
+    if transcript_id is not None:
+        params["TranscriptionSid"] = "TR" + transcript_id.replace("-", "")
+        params["TranscriptionUrl"] = f"{base_url}/api/v1/transcripts/call/{recording.call_sid}"
     await enqueue(
         session,
         tenant_id=recording.tenant_id,

@@ -19,7 +19,7 @@ from switchboard import logs
 from switchboard.config import Settings
 from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.services import transcripts as transcript_service
-from switchboard.services.transcription_callbacks import announce_transcript
+from switchboard.services.transcription_callbacks import announce_failure, announce_transcript
 from switchboard.transcription.metrics import WorkerMetrics
 
 transcripts_app = typer.Typer(help="Transcripts: re-transcribe with another model.")
@@ -46,6 +46,7 @@ async def _run_worker(
         metrics=metrics,
         worker_id=worker_id,
         on_transcribed=functools.partial(announce_transcript, base_url=settings.base_url),
+        on_failed=functools.partial(announce_failure, base_url=settings.base_url),
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -40,6 +40,9 @@ HEARTBEAT_PREFIX = "worker_heartbeat:"
 OnTranscribed = Callable[[AsyncSession, Transcript], Awaitable[None]]
 """Called inside the transaction that stores a transcript (e.g. to queue a webhook)."""
 
+OnFailed = Callable[[AsyncSession, str, str], Awaitable[None]]
+"""Called with the recording id and the reason when a job fails for good."""
+
 
 def default_worker_id() -> str:
     """``host:pid``, short enough for the heartbeat key."""
@@ -80,6 +83,7 @@ class TranscriptionWorker:
         metrics: WorkerMetrics,
         worker_id: str | None = None,
         on_transcribed: OnTranscribed | None = None,
+        on_failed: OnFailed | None = None,
     ) -> None:
         self._sessions = sessionmaker
         self._settings = settings
@@ -87,6 +91,7 @@ class TranscriptionWorker:
         self._metrics = metrics
         self.worker_id = worker_id or default_worker_id()
         self._on_transcribed = on_transcribed
+        self._on_failed = on_failed
         self._transcribers: dict[str, Transcriber] = {}
         self._model_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -246,6 +251,8 @@ class TranscriptionWorker:
                 retryable=retryable,
                 max_attempts=self._options.max_attempts,
             )
+            if status == queue.FAILED and self._on_failed is not None:
+                await self._on_failed(session, job.recording_id, reason)
         outcome = {queue.FAILED: "failed", queue.QUEUED: "retry", None: "lost"}[status]
         self._count(outcome)
         log.warning(

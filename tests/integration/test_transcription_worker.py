@@ -293,3 +293,34 @@ async def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_says_so(
             await worker.wait()
     assert code == 0
     assert await beat_state() == "stopped"
+
+
+async def test_a_job_that_fails_for_good_tells_the_transcribe_callback(
+    sessionmaker: Sessions, settings: Settings, tmp_path: Path
+) -> None:
+    import functools
+
+    from switchboard.models import Tenant, WebhookDelivery
+    from switchboard.services.transcription_callbacks import announce_failure
+
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF....WAVEfmt " + os.urandom(2000))
+    async with sessionmaker() as session, session.begin():
+        tenant = Tenant(name="Callback Co")
+        session.add(tenant)
+        await session.flush()
+        recording = await seed_recording(session, settings.resolved_storage_root, corrupt)
+        recording.tenant_id = tenant.id
+        recording.transcribe_callback = "http://127.0.0.1:9/transcribed"
+    worker = TranscriptionWorker(
+        sessionmaker=sessionmaker, settings=settings,
+        options=WorkerOptions(lease_seconds=30, max_attempts=2, poll_seconds=0.1),
+        metrics=WorkerMetrics(), worker_id="fail-callback",
+        on_failed=functools.partial(announce_failure, base_url="http://sb.test"),
+    )
+    assert await worker.run_once() == 1
+    async with sessionmaker() as session:
+        [delivery] = (await session.scalars(select(WebhookDelivery))).all()
+    assert delivery.kind == "transcription" and delivery.url == "http://127.0.0.1:9/transcribed"
+    assert delivery.params["TranscriptionStatus"] == "failed"
+    assert delivery.params["RecordingSid"] == recording.recording_sid
