@@ -125,8 +125,14 @@ async def run_batch(
     failures = 0
     loop = asyncio.get_running_loop()
 
-    async def one() -> None:
+    # Calls hold their slot for about this long; the first ``concurrency`` start
+    # spread over it, so calls arrive steadily instead of in waves of 20.
+    slot_seconds = RING_SECONDS + TALK_SECONDS + 0.5
+
+    async def one(index: int) -> None:
         nonlocal failures
+        if index < concurrency:
+            await asyncio.sleep(index * slot_seconds / concurrency)
         async with gate:
             bench_id = uuid.uuid4().hex[:12]
             ids.append(bench_id)
@@ -149,9 +155,9 @@ async def run_batch(
                 print(f"  no target start for call {bench_id} ({path})", file=sys.stderr)
                 return
             # Keep the slot for the call's life so ``concurrency`` calls stay in flight.
-            await asyncio.sleep(RING_SECONDS + TALK_SECONDS + 0.5)
+            await asyncio.sleep(slot_seconds)
 
-    await asyncio.gather(*(one() for _ in range(calls)))
+    await asyncio.gather(*(one(i) for i in range(calls)))
     await asyncio.sleep(0.3)  # the last SBCallEnter events may trail
     return stamps.setup_ms(ids), failures
 
