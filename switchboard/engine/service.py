@@ -53,6 +53,16 @@ def _media_cache(settings: Settings, http: httpx.AsyncClient) -> MediaCache:
     return MediaCache(directory=directory, asterisk_directory=str(directory), client=http)
 
 
+# The only ARI events the engine reads. Asterisk sends a dozen more per call
+# (variable sets, dialplan steps, caller-id and state changes); filtering them
+# at the source saves Asterisk the encoding and the engine the parsing.
+# RESTResponse must stay: answers to REST-over-websocket requests are events.
+EVENTS_USED = (
+    "RESTResponse", "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest",
+    "Dial", "ChannelDtmfReceived", "ChannelLeftBridge", "PlaybackFinished", "PlaybackFailed",
+    "RecordingFinished", "RecordingFailed", "ApplicationReplaced",
+)  # fmt: skip
+
 DID_CONTEXT = "switchboard-did"
 FALLBACK_CONTEXT = "switchboard-fallback"
 
@@ -218,9 +228,13 @@ class Engine:
         task.add_done_callback(lambda _t: self.registry.remove(call))
 
     async def _on_ari_connected(self) -> None:
-        """After a (re)connect: channels left in our app without a call go on."""
+        """After a (re)connect: ask only for the events used; orphaned channels go on."""
         try:
-            app = await self.ari.get_application(self.settings.ari_app)
+            app = await self.ari.request(
+                "PUT",
+                f"applications/{self.settings.ari_app}/eventFilter",
+                body={"allowed": [{"type": kind} for kind in EVENTS_USED]},
+            )
         except Exception:
             log.exception("could not read the ARI application after connecting")
             return
