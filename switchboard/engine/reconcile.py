@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import ids
-from switchboard.engine.calls.routes import NumberRoute
+from switchboard.engine.calls.routes import NumberRoute, dial_string
 from switchboard.engine.recordings import DUAL_SUFFIX, RecordingStore
 from switchboard.models import CallLog, CallLogStatus, CallStatus, Voicemail
 from switchboard.models.state import get_value, set_value
@@ -90,6 +90,25 @@ def fold_missed_calls(rows: list[dict[str, str]]) -> list[MissedCall]:
             call.answer = call.answer or answer
             call.answered_by = call.answered_by or row["dstchannel"]
     return list(calls.values())
+
+
+def answering_target(route: NumberRoute | None, channel: str | None) -> str | None:
+    """The rule target behind the channel that answered (as the engine would log it).
+
+    A CDR names the answering channel (``PJSIP/alice-0000002a``,
+    ``Local/1@sb-sim-00000012;1``); without its unique suffix it is the dial
+    string of one of the number's targets. A channel that matches none (a
+    trunk call, whose channel does not name the number) is kept as it is.
+    """
+    if channel is None or route is None:
+        return channel
+    base = channel.split(";", 1)[0].rsplit("-", 1)[0]
+    for step in route.steps:
+        for target in step.targets:
+            for simulate in (False, True):
+                if dial_string(target, route.trunk, simulate=simulate) == base:
+                    return target.value
+    return channel
 
 
 class CdrReconciler:
@@ -169,7 +188,7 @@ class CdrReconciler:
                     answered_at=missed.answer,
                     ended_at=end,
                     duration=int((end - missed.answer).total_seconds()) if missed.answer else 0,
-                    answered_by=missed.answered_by,
+                    answered_by=answering_target(route, missed.answered_by),
                     handled_by="fallback",
                     has_voicemail=has_voicemail,
                     error="unknown number" if missed.unknown or route is None else None,

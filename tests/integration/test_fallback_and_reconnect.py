@@ -131,6 +131,7 @@ async def test_engine_down_calls_are_forwarded_and_reconciled_once(
     assert forwarded.status == CallLogStatus.ANSWERED_BY_STAFF
     assert forwarded.from_number == CALLER and forwarded.to_number == DID
     assert forwarded.answered_at is not None and forwarded.tenant_id is not None
+    assert forwarded.answered_by == "+15550001111"  # the rule's target, as the engine logs it
 
     assert recorded.handled_by == "fallback"
     assert recorded.status == CallLogStatus.VOICEMAIL_RECEIVED
