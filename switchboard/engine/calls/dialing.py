@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from switchboard import ids
-from switchboard.engine.ari.exceptions import AriConflict, AriRequestError
-from switchboard.engine.ari.protocol import Query
+from switchboard.engine.ari.exceptions import AriRequestError
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event, Leg
 from switchboard.engine.calls.channel_ops import CallChannel
@@ -35,8 +35,6 @@ _DIALSTATUS_OUTCOME = {
 }
 # Q.850 causes of a leg destroyed before it answered.
 _CAUSE_OUTCOME = {17: DialOutcome.BUSY, 18: DialOutcome.NO_ANSWER, 19: DialOutcome.NO_ANSWER}
-# Pauses (s) between dials refused because the new leg is not in Stasis yet.
-_NOT_IN_STASIS_RETRIES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +76,12 @@ class Dialer:
         if not legs:
             return DialResult(DialOutcome.FAILED)
         started = await asyncio.gather(
-            *(self._start_leg(call, leg, verb) for leg in legs),
-            *([self._ring_caller(call)] if not call.caller_answered else []),
-            return_exceptions=True,
+            *(self._start_leg(call, leg, verb) for leg in legs), return_exceptions=True
         )
+        if not call.caller_answered:
+            # After the legs are dialling: Asterisk serves a connection's requests
+            # in order, so ringback sent earlier would delay the targets' dial.
+            await self._ring_caller(call)
         ringing = {
             leg.channel_id: leg for leg, ok in zip(legs, started, strict=False) if ok is True
         }
@@ -145,41 +145,25 @@ class Dialer:
             variables["__SB_SIMULATE"] = call.simulate
         if call.bench_id:
             variables["__SB_BENCH_ID"] = call.bench_id
+        body: dict[str, object] = {
+            "endpoint": leg.endpoint,
+            "app": self._app,
+            "appArgs": f"leg,{call.call_sid}",
+            "originator": call.channel_id,
+            "callerId": caller_id,
+            "timeout": max(1, min(600, verb.timeout)),
+            "variables": variables,
+        }
         try:
-            await self._ch.ari.request(
-                "POST",
-                "channels/create",
-                {
-                    "endpoint": leg.endpoint,
-                    "app": self._app,
-                    "appArgs": f"leg,{call.call_sid}",
-                    "channelId": leg.channel_id,
-                    "originator": call.channel_id,
-                },
-                {"variables": variables},
-            )
-            await self._dial_created(leg, call, verb)
+            # One request: Asterisk dials at once and the leg joins Stasis when it
+            # answers (Dial events report its progress; a timeout ends it with
+            # cause 19). create + dial would cost two round trips on the call's path.
+            await self._ch.ari.request("POST", f"channels/{leg.channel_id}", body=body)
         except Exception as exc:  # noqa: BLE001 - an unreachable target is an outcome
             log.warning("could not ring target", extra={"target": leg.target, "error": str(exc)})
             leg.dial_status = "failed"
             return False
         return True
-
-    async def _dial_created(self, leg: Leg, call: Call, verb: Dial) -> None:
-        """Dial a leg ``channels/create`` just made.
-
-        Asterisk answers ``create`` before the new channel has joined the
-        Stasis app (that happens on a thread of its own), so a ``dial`` sent
-        at once can meet 409 "Channel not in Stasis application": retry briefly.
-        """
-        query: Query = {"caller": call.channel_id, "timeout": max(1, min(600, verb.timeout))}
-        for pause in _NOT_IN_STASIS_RETRIES:
-            try:
-                await self._ch.ari.request("POST", f"channels/{leg.channel_id}/dial", query)
-                return
-            except AriConflict:
-                await asyncio.sleep(pause)
-        await self._ch.ari.request("POST", f"channels/{leg.channel_id}/dial", query)
 
     async def _await_answer(
         self, call: Call, ringing: dict[str, Leg], timeout: int
@@ -203,6 +187,9 @@ class Dialer:
                 leg.dial_status = status
                 if status == "ANSWER":
                     leg.answered_at = self._ch.clock()
+                    await self._ch.wait_for(  # it can be bridged once it is in Stasis
+                        call, functools.partial(_entered_stasis, leg), timeout=5
+                    )
                     return leg, outcomes
                 outcome = _DIALSTATUS_OUTCOME.get(status, DialOutcome.FAILED)
                 outcomes.append(outcome)
@@ -364,6 +351,13 @@ def _pressed(event: Event, call: Call, digit: str) -> bool:
         event.get("type") == "ChannelDtmfReceived"
         and event.get("digit") == digit
         and event.get("channel", {}).get("id") == call.channel_id
+    )
+
+
+def _entered_stasis(leg: Leg, event: Event) -> bool:
+    """Whether ``leg`` (answered) has joined the Stasis app and can be bridged."""
+    return (
+        event.get("type") == "StasisStart" and event.get("channel", {}).get("id") == leg.channel_id
     )
 
 
