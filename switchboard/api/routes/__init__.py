@@ -30,6 +30,7 @@ from switchboard.api.routes import (
     users,
     voice_webhooks,
     voicemails,
+    webhook_deliveries,
 )
 
 ALL_ROUTERS: list[APIRouter] = [
@@ -42,6 +43,7 @@ ALL_ROUTERS: list[APIRouter] = [
     calls.router,
     recordings.router,
     transcripts.router,
+    webhook_deliveries.router,
     numbers.router,
     rules.router,
     trunks.router,
