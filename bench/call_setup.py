@@ -117,7 +117,7 @@ async def seed(url: str) -> None:
 
 
 async def run_batch(
-    settings: Settings, stamps: Stamps, path: str, calls: int, concurrency: int
+    settings: Settings, stamps: Stamps, path: str, calls: int, concurrency: int, *, did: str = DID
 ) -> tuple[list[float], int]:
     """Place ``calls`` calls through ``path``, ``concurrency`` at a time; setup times (ms)."""
     gate = asyncio.Semaphore(concurrency)
@@ -139,7 +139,7 @@ async def run_batch(
             stamps.waiting[bench_id] = loop.create_future()
             await place_call(
                 settings,
-                did=DID,
+                did=did,
                 caller=CALLER,
                 behaviour="answer",
                 bench_id=bench_id,
