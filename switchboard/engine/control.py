@@ -15,6 +15,7 @@ from typing import Any
 
 from switchboard.engine.ari.exceptions import AriError
 from switchboard.engine.calls.call import Call
+from switchboard.engine.calls.channel_ops import Ari
 from switchboard.engine.calls.dialing import TRANSFER_EVENT
 from switchboard.engine.calls.outbound import OutboundCallHandler
 from switchboard.engine.calls.routes import NumberRoute
@@ -68,6 +69,7 @@ class LiveCall:
     answered_at: datetime | None
     answered_by: str | None
     connected: bool
+    on_hold: bool
 
 
 class CallControl:
@@ -81,12 +83,14 @@ class CallControl:
         lookup: Callable[[str], NumberRoute | None],
         hangup: Callable[[Call], Coroutine[Any, Any, None]],
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+        ari: Ari,
     ) -> None:
         self._registry = registry
         self._outbound = outbound
         self._lookup = lookup
         self._hangup = hangup
         self._spawn = spawn
+        self._ari = ari
 
     async def place_call(
         self,
@@ -145,6 +149,19 @@ class CallControl:
         """
         await self._hangup(self._find(tenant_id, call_sid))
 
+    async def hold(self, tenant_id: str, call_sid: str, *, on: bool) -> None:
+        """Put the caller on hold (the other party hears hold) or take it off.
+
+        Raises:
+            CallNotFound: no such call in progress for the tenant.
+            CallNotConnected: the caller is not talking to anyone.
+        """
+        call = self._find(tenant_id, call_sid)
+        if call.bridge_id is None:
+            raise CallNotConnected("the call is not connected to anyone to hold")
+        await self._ari.request("POST" if on else "DELETE", f"channels/{call.channel_id}/hold")
+        call.on_hold = on
+
     async def transfer(
         self,
         tenant_id: str,
@@ -193,4 +210,5 @@ def _live(call: Call) -> LiveCall:
         answered_at=call.answered_at,
         answered_by=call.answered_by,
         connected=call.bridge_id is not None,
+        on_hold=call.on_hold,
     )

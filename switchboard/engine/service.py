@@ -133,6 +133,7 @@ class Engine:
             lookup=self.routing.lookup,
             hangup=self.executor.hangup,
             spawn=self._spawn,
+            ari=self.ari,
         )
         self.reconciler = CdrReconciler(
             sessionmaker,

@@ -31,6 +31,7 @@ from switchboard.services.exceptions import (
     NotFound,
     ServiceUnavailable,
 )
+from switchboard.services.limits import ensure_within_limit
 from switchboard.services.phone import normalize_e164
 
 
@@ -70,6 +71,7 @@ async def place_outbound(
     """
     from_number = normalize_e164(request.from_number, field="from_number")
     to_number = normalize_e164(request.to_number, field="to_number")
+    await ensure_within_limit(session, tenant_id, "voice_minutes")
     call_sid = ids.call_sid()
     if idempotency_key:
         existing = await _request_for(session, tenant_id, idempotency_key)
@@ -130,6 +132,21 @@ async def hangup(control: CallControl, tenant_id: str, call_sid: str) -> None:
         await control.hangup(tenant_id, call_sid)
     except CallNotFound as exc:
         raise NotFound("No such call in progress", field="call_id") from exc
+
+
+async def hold(control: CallControl, tenant_id: str, call_sid: str, *, on: bool) -> None:
+    """Hold or unhold a connected call.
+
+    Raises:
+        NotFound: no such call in progress.
+        Conflict: the call is not connected to anyone.
+    """
+    try:
+        await control.hold(tenant_id, call_sid, on=on)
+    except CallNotFound as exc:
+        raise NotFound("No such call in progress", field="call_id") from exc
+    except CallNotConnected as exc:
+        raise Conflict(exc.message, field="call_id") from exc
 
 
 async def transfer(

@@ -107,6 +107,11 @@ async def test_connected_call_is_transferred(stack, sessionmaker, transfer_type)
     assert live and live[0]["connected"], live
     call_sid = live[0]["call_sid"]
 
+    held = await client.post(f"/api/v1/calls/{call_sid}/hold", headers=headers)
+    assert held.status_code == 204, held.text
+    live = (await client.get("/api/v1/calls/live", headers=headers)).json()["items"]
+    assert live[0]["on_hold"] is True
+    assert (await client.post(f"/api/v1/calls/{call_sid}/unhold", headers=headers)).status_code == 204
     response = await client.post(f"/api/v1/calls/{call_sid}/transfer", headers=headers,
                                  json={"target_number": "+15550002222",
                                        "transfer_type": transfer_type})
@@ -133,3 +138,22 @@ async def test_control_of_unknown_or_foreign_calls_is_404(stack, sessionmaker):
                                  json={"target_number": "+15550002222"})
     assert transfer.status_code == 404
     assert (await client.get(f"/api/v1/calls/{missing}", headers=headers)).status_code == 404
+
+
+async def test_outbound_refused_when_the_plan_has_no_voice_minutes_left(stack, sessionmaker):
+    from sqlalchemy import update
+
+    from switchboard.models import Tenant
+
+    engine, client = stack
+    tenant_id, _ = await seed_number(sessionmaker, [], trunk_context="sb-sim")
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Tenant).values(voice_minutes_limit=1,
+                                                    voice_seconds_used=120))
+    await engine.routing.reload()
+    headers = await _key(sessionmaker, tenant_id)
+    response = await client.post("/api/v1/calls/outbound", headers=headers,
+                                 json={"from_number": DID, "to_number": "+15550003333"})
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "plan_limit_exceeded"
+    assert (await client.get("/api/v1/calls/live", headers=headers)).json()["total"] == 0

@@ -89,6 +89,22 @@ async def hangup(call_id: str, principal: AgentPrincipal, engine: EngineDep) -> 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.post("/{call_id}/hold", status_code=status.HTTP_204_NO_CONTENT, summary="Hold a call")
+async def hold(call_id: str, principal: AgentPrincipal, engine: EngineDep) -> Response:
+    """Put a connected caller on hold."""
+    await call_service.hold(engine.control, principal.tenant_id, call_id, on=True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{call_id}/unhold", status_code=status.HTTP_204_NO_CONTENT, summary="Take a call off hold"
+)
+async def unhold(call_id: str, principal: AgentPrincipal, engine: EngineDep) -> Response:
+    """Take a held caller off hold."""
+    await call_service.hold(engine.control, principal.tenant_id, call_id, on=False)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post("/{call_id}/transfer", response_model=TransferOut, summary="Transfer a call")
 async def transfer(
     call_id: str, body: TransferIn, principal: AgentPrincipal, engine: EngineDep

@@ -49,6 +49,7 @@ class LiveCallOut(BaseModel):
     answered_at: datetime | None
     answered_by: str | None
     connected: bool
+    on_hold: bool
 
     @classmethod
     def of(cls, call: LiveCall) -> LiveCallOut:

@@ -54,6 +54,7 @@ class Call:
     simulate: str = ""
     bench_id: str = ""
     app_driven: bool = False
+    on_hold: bool = False
     # Set for calls placed through the API: where their status callbacks go.
     status_callback_url: str | None = None
     voice_url: str | None = None
