@@ -150,6 +150,9 @@ async def test_concurrent_requests_each_get_their_own_answer(
         await ari.originate(
             "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
         )
+        # An originated channel joins the app when it answers; until then it
+        # refuses channel operations (409 "Channel not in Stasis application").
+        await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
         names = [f"SB_VAR_{n}" for n in range(40)]
         await asyncio.gather(*(ari.set_variable(channel_id, n, f"value {n}") for n in names))
         values = await asyncio.gather(*(ari.get_variable(channel_id, n) for n in names))

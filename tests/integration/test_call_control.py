@@ -66,8 +66,9 @@ async def test_outbound_call_is_placed_once_per_idempotency_key(stack, sessionma
     call_sid = first.json()["call_sid"]
     assert again.json()["call_sid"] == call_sid
     live = (await client.get("/api/v1/calls/live", headers=headers)).json()
-    assert [c["call_sid"] for c in live["items"]] == [call_sid]
     row = await _final_log(sessionmaker, call_sid)
+    # The target rings 0.3 s and talks 2 s: the call was live when listed.
+    assert [c["call_sid"] for c in live["items"]] == [call_sid], (row.call_status, row.error)
     assert row.direction == "OUTBOUND" and row.to_number == "+15550003333"
     assert row.answered_at is not None and row.call_status == "completed"
     async with sessionmaker() as session:
