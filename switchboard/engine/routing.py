@@ -25,6 +25,17 @@ log = logging.getLogger(__name__)
 RoutesListener = Callable[[dict[str, NumberRoute]], Awaitable[None]]
 
 
+def voicemail_settings(number: PhoneNumber, silence_seconds: int) -> VoicemailSettings | None:
+    """How a number takes voicemail (``None`` when it takes none)."""
+    if not number.voicemail_enabled:
+        return None
+    return VoicemailSettings(
+        max_seconds=number.voicemail_max_seconds,
+        silence_seconds=silence_seconds,
+        greeting=number.voicemail_greeting or "sound:vm-intro",
+    )
+
+
 async def load_routes(session: AsyncSession, *, silence_seconds: int = 5) -> dict[str, NumberRoute]:
     """Read every number (released ones too: they must be rejected) into routes."""
     tenants = {t.id: t for t in (await session.execute(select(Tenant))).scalars()}
@@ -58,13 +69,7 @@ async def load_routes(session: AsyncSession, *, silence_seconds: int = 5) -> dic
             account_sid=tenant.account_sid,
             auth_token=tenant.auth_token,
             steps=tuple(compile_steps(rules.get(number.id, []))),
-            voicemail=VoicemailSettings(
-                max_seconds=number.voicemail_max_seconds,
-                silence_seconds=silence_seconds,
-                greeting=number.voicemail_greeting or "sound:vm-intro",
-            )
-            if number.voicemail_enabled
-            else None,
+            voicemail=voicemail_settings(number, silence_seconds),
             record=number.record_calls,
             trunk=TrunkRoute(name=trunk.name, kind=trunk.kind, context=trunk.context)
             if trunk

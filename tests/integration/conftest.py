@@ -61,13 +61,36 @@ def asterisk(
         instance.stop()
 
 
+def _cleaned(instance: AsteriskInstance) -> AsteriskInstance:
+    """``instance`` running, with every channel hung up and every bridge gone."""
+    if not instance.is_running():  # a test stopped it: bring it back
+        instance.start(timeout=60)
+    instance.reset(timeout=10)
+    return instance
+
+
 @pytest.fixture
 def clean_asterisk(asterisk: AsteriskInstance) -> AsteriskInstance:
     """The session's Asterisk, running, with every channel hung up and every bridge gone."""
-    if not asterisk.is_running():  # a test stopped it: bring it back
-        asterisk.start(timeout=60)
-    asterisk.reset(timeout=10)
-    return asterisk
+    return _cleaned(asterisk)
+
+
+@pytest.fixture(scope="module")
+def own_asterisk(
+    asterisk_rootfs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AsteriskInstance]:
+    """An Asterisk for one module only, e.g. so its fallback CDRs reach no other test's engine."""
+    instance = _start_instance("own", tmp_path_factory.mktemp("asterisk-own"), asterisk_rootfs)
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def clean_own_asterisk(own_asterisk: AsteriskInstance) -> AsteriskInstance:
+    """The module's own Asterisk, running, with no channel or bridge left."""
+    return _cleaned(own_asterisk)
 
 
 StartAsterisk = Callable[[str], AsteriskInstance]

@@ -9,14 +9,13 @@ AstDB mirror is rewritten and calls work again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.asterisk import AsteriskInstance, free_ports
+from switchboard.asterisk import AsteriskInstance
 from switchboard.config import Settings
 from switchboard.engine.reconcile import CdrReconciler
 from switchboard.engine.service import Engine
@@ -69,31 +68,10 @@ async def _wait_for_mirror(asterisk: AsteriskInstance, key: str, timeout: float 
     return mirror
 
 
-@pytest.fixture(scope="module")
-def own_asterisk(
-    asterisk_rootfs: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AsteriskInstance]:
-    """An Asterisk for this module only: its fallback CDRs must not reach other tests' engines."""
-    instance = AsteriskInstance.create(
-        "fallback",
-        base_dir=tmp_path_factory.mktemp("asterisk-own"),
-        ports=free_ports(),
-        rootfs=asterisk_rootfs,
-    )
-    instance.start(timeout=60)
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
 @pytest.fixture
-def clean_asterisk(own_asterisk: AsteriskInstance) -> AsteriskInstance:
-    """This module's Asterisk, running, with no channel or bridge left."""
-    if not own_asterisk.is_running():
-        own_asterisk.start(timeout=60)
-    own_asterisk.reset(timeout=10)
-    return own_asterisk
+def clean_asterisk(clean_own_asterisk: AsteriskInstance) -> AsteriskInstance:
+    """This module's own Asterisk (its fallback CDRs must not reach other tests' engines)."""
+    return clean_own_asterisk
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import wave
 from array import array
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from switchboard.asterisk import AsteriskInstance, free_ports
+from switchboard.asterisk import AsteriskInstance
 from switchboard.config import Settings
 from switchboard.engine.reconcile import MissedCall, fold_missed_calls, parse_rows
 from switchboard.engine.service import Engine
@@ -56,31 +56,10 @@ def _rules(schedule: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture(scope="module")
-def own_asterisk(
-    asterisk_rootfs: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AsteriskInstance]:
-    """An Asterisk for this module only: its fallback CDRs must not reach other tests' engines."""
-    instance = AsteriskInstance.create(
-        "fallback",
-        base_dir=tmp_path_factory.mktemp("asterisk-own"),
-        ports=free_ports(),
-        rootfs=asterisk_rootfs,
-    )
-    instance.start(timeout=60)
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
 @pytest.fixture
-def clean_asterisk(own_asterisk: AsteriskInstance) -> AsteriskInstance:
-    """This module's Asterisk, running, with no channel or bridge left."""
-    if not own_asterisk.is_running():
-        own_asterisk.start(timeout=60)
-    own_asterisk.reset(timeout=10)
-    return own_asterisk
+def clean_asterisk(clean_own_asterisk: AsteriskInstance) -> AsteriskInstance:
+    """This module's own Asterisk (its fallback CDRs must not reach other tests' engines)."""
+    return clean_own_asterisk
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.engine.calls.rules import VoicemailSettings, compile_steps, plan_verbs
+from switchboard.engine.calls.rules import compile_steps, plan_verbs
 from switchboard.engine.calls.verbs import (
     Dial,
     DialOutcome,
@@ -40,6 +40,7 @@ from switchboard.engine.calls.verbs import (
     Say,
     Verb,
 )
+from switchboard.engine.routing import voicemail_settings
 from switchboard.models import (
     CallLog,
     CallLogStatus,
@@ -135,17 +136,9 @@ async def _plan(
 ) -> list[Verb]:
     stmt = select(ForwardingRule).where(ForwardingRule.number_id == number.id)
     rules = (await session.execute(stmt)).scalars().all()
-    voicemail = (
-        VoicemailSettings(
-            max_seconds=number.voicemail_max_seconds,
-            silence_seconds=silence_seconds,
-            greeting=number.voicemail_greeting or "sound:vm-intro",
-        )
-        if number.voicemail_enabled
-        else None
-    )
     return plan_verbs(
-        compile_steps(rules), now=at, timezone=tenant.timezone, voicemail=voicemail,
+        compile_steps(rules), now=at, timezone=tenant.timezone,
+        voicemail=voicemail_settings(number, silence_seconds),
         record=number.record_calls,
     )
 
