@@ -72,7 +72,8 @@ def render_pjsip(endpoints: Iterable[Endpoint], trunks: Iterable[Trunk]) -> str:
             _section(ep.name, {"type": "aor", "max_contacts": 5, "remove_existing": "yes"})
         )
     for trunk in sorted(trunks, key=lambda t: t.name):
-        if trunk.kind != "pjsip" or not trunk.host:
+        # A carrier trunk may know only where calls come from (no host to send to yet).
+        if trunk.kind != "pjsip" or not (trunk.host or trunk.inbound_match):
             continue
         host = f"{trunk.host}:{trunk.port}" if trunk.port else trunk.host
         endpoint: dict[str, str | int] = {
@@ -99,18 +100,21 @@ def render_pjsip(endpoints: Iterable[Endpoint], trunks: Iterable[Trunk]) -> str:
                 )
             )
         parts.append(_section(trunk.name, endpoint))
-        parts.append(_section(trunk.name, {"type": "aor", "contact": f"sip:{host}"}))
+        aor: dict[str, str | int] = {"type": "aor"}
+        if host:
+            aor["contact"] = f"sip:{host}"
+        parts.append(_section(trunk.name, aor))
         parts.append(
             _section(
                 f"{trunk.name}-identify",
                 {
                     "type": "identify",
                     "endpoint": trunk.name,
-                    "match": trunk.host,
+                    "match": trunk.inbound_match or trunk.host or "",
                 },
             )
         )
-        if trunk.register and trunk.username:
+        if trunk.register and trunk.username and trunk.host:
             parts.append(
                 _section(
                     f"{trunk.name}-reg",

@@ -86,6 +86,8 @@ class CallLog(IdMixin, TimestampMixin, Base):
     has_voicemail: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     handled_by: Mapped[str] = mapped_column(String(16), nullable=False, default="engine")
     error: Mapped[str | None] = mapped_column(Text)
+    # Why a recording the call asked for was not made (e.g. the plan's storage is full).
+    recording_error: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
 
 

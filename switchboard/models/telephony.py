@@ -32,6 +32,11 @@ class Trunk(IdMixin, TimestampMixin, Base):
     context: Mapped[str | None] = mapped_column(String(80))
     account_sid: Mapped[str | None] = mapped_column(String(128))
     auth_token: Mapped[str | None] = mapped_column(String(255))
+    # Where the carrier's SIP signalling comes from (PJSIP ``identify`` match:
+    # comma-separated IPs, CIDRs or host names); ``host`` when empty.
+    inbound_match: Mapped[str | None] = mapped_column(String(1000))
+    # What an admin still has to supply for the trunk to work both ways.
+    setup_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class Endpoint(IdMixin, TimestampMixin, Base):
