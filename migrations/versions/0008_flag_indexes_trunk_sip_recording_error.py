@@ -11,6 +11,7 @@ to supply).
 Revision ID: 0008
 Revises: 0001
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.models import DidInventory, PhoneNumber, User
 from switchboard.models.state import bump_routing_revision
 from switchboard.models.telephony import Trunk
+from switchboard.services.carrier_sip import CarrierTrunk, SipRequest, carrier_trunk
 from switchboard.services.carriers import (
     CarrierClient,
     CarrierCredentials,
@@ -211,14 +212,17 @@ async def add_phone(
     creds: CarrierCredentials,
     carrier: CarrierClient,
     webhooks: Webhooks,
+    sip: SipRequest | None = None,
 ) -> AddedPhone:
     """Connect a carrier number for a user (seed 004 ``POST /api/call/add-phone``).
 
     Checks the credentials' shape, then their validity and the number's
     ownership at the carrier, and points the number at ``webhooks`` there;
-    reuses the tenant's trunk for that carrier account or creates one;
-    records the DID for the user and provisions it (the number answers with
-    the built-in voice app until configured).
+    reuses the tenant's trunk for that carrier account or creates one, with
+    the carrier's documented SIP signalling (:mod:`.carrier_sip`; ``sip``
+    adds what only the admin knows), which the engine writes to PJSIP like
+    any trunk; records the DID for the user and provisions it (the number
+    answers with the built-in voice app until configured).
 
     Raises:
         BadRequest: malformed user id, invalid credentials, the user already
@@ -236,6 +240,7 @@ async def add_phone(
         raise NotFound("User not found", field="user_id")
     e164 = normalize_e164(phone_number, field="phone_number")
     check_shape(creds)
+    settings = carrier_trunk(creds.integration, sip or SipRequest())
     active = await find_active_by_e164(session, e164)
     if active is not None:
         owned_by_user = await session.scalar(
@@ -248,7 +253,7 @@ async def add_phone(
         raise Conflict("Phone number is already in use", field="phone_number")
     await ensure_within_limit(session, tenant_id, "numbers")  # before asking the carrier
     await carrier.connect(creds, e164, webhooks=webhooks)
-    trunk = await _carrier_trunk(session, tenant_id, creds)
+    trunk = await _carrier_trunk(session, tenant_id, creds, settings)
     did = (await session.execute(
         select(DidInventory).where(DidInventory.trunk_id == trunk.id, DidInventory.e164 == e164)
     )).scalars().first()
@@ -258,25 +263,35 @@ async def add_phone(
     did.owner_user_id = user_id
     await session.flush()
     number = await provision_number(session, tenant_id, e164)
+    await bump_routing_revision(session)  # the engine rewrites PJSIP for the trunk
     await session.flush()
     return AddedPhone(number=number, did=did, trunk=trunk, user_id=user_id)
 
 
-async def _carrier_trunk(session: AsyncSession, tenant_id: str, creds: CarrierCredentials) -> Trunk:
+async def _carrier_trunk(
+    session: AsyncSession, tenant_id: str, creds: CarrierCredentials, sip: CarrierTrunk
+) -> Trunk:
+    """The tenant's PJSIP trunk of this carrier account, made or brought up to date."""
     stmt = select(Trunk).where(
         Trunk.tenant_id == tenant_id,
         Trunk.integration == creds.integration,
         Trunk.account_sid == creds.account_id,
     )
     trunk = (await session.execute(stmt)).scalars().first()
-    if trunk is not None:
-        trunk.auth_token = creds.auth_token
-        return trunk
-    trunk = Trunk(
-        tenant_id=tenant_id, name=f"{creds.integration}-{uuid.uuid4().hex[:12]}", kind="pjsip",
-        integration=creds.integration, account_sid=creds.account_id, auth_token=creds.auth_token,
-    )
-    session.add(trunk)
+    if trunk is None:
+        trunk = Trunk(
+            tenant_id=tenant_id, name=f"{creds.integration}-{uuid.uuid4().hex[:12]}",
+            kind="pjsip", integration=creds.integration, account_sid=creds.account_id,
+        )
+        session.add(trunk)
+    trunk.auth_token = creds.auth_token
+    # What the request gives wins; what it leaves out keeps an earlier value.
+    trunk.host = sip.host or trunk.host
+    trunk.port = sip.port or trunk.port
+    if sip.username:
+        trunk.username, trunk.password = sip.username, sip.password
+    trunk.inbound_match = sip.inbound_match or trunk.inbound_match
+    trunk.setup_note = None if trunk.host and trunk.inbound_match else sip.note
     await session.flush()
     return trunk
 

@@ -9,8 +9,12 @@ import re
 
 import pytest
 import sb_fake_carrier as fc
+from sqlalchemy import select
 
+from switchboard.engine.pjsip_sync import render_pjsip
+from switchboard.models.telephony import Trunk
 from switchboard.services import numbers
+from switchboard.services.carrier_sip import TELNYX_SIGNALLING, TWILIO_SIGNALLING
 
 PATH = "/api/call/add-phone"
 
@@ -145,3 +149,75 @@ async def test_failed_webhook_setup_is_500_and_saves_nothing(client, world, sess
     assert "Failed to set up twilio webhooks" in assert_envelope_error(r, 500)
     async with sessionmaker() as s:
         assert (await numbers.list_numbers(s, world.tenant.id)).total == 0
+
+
+async def _trunk_of(client, world, integration: str) -> dict:
+    r = await client.get("/api/v1/trunks", headers=world.headers("admin"))
+    assert r.status_code == 200, r.text
+    found = [t for t in r.json()["items"] if t["integration"] == integration]
+    assert len(found) == 1, r.json()
+    return found[0]
+
+
+async def test_twilio_number_gets_a_trunk_matching_twilios_signalling(client, world):
+    admin = world.headers("admin")
+    r = await client.post(PATH, headers=admin, json=_body(world))
+    assert r.status_code == 201, r.text
+    trunk = await _trunk_of(client, world, "twilio")
+    assert trunk["kind"] == "pjsip" and trunk["host"] is None
+    assert trunk["inbound_match"].split(",") == list(TWILIO_SIGNALLING)
+    assert "pstn.twilio.com" in trunk["setup_note"] and "sipHost" in trunk["setup_note"]
+    # The admin adds the termination host later: the same account's trunk is completed.
+    r = await client.post(PATH, headers=admin, json=_body(
+        world, phoneNumber="12125551235", sipHost="Acme-Main.pstn.twilio.com",
+        sipUsername="acme", sipPassword="s3cret"))
+    assert r.status_code == 201, r.text
+    trunk = await _trunk_of(client, world, "twilio")
+    assert trunk["host"] == "acme-main.pstn.twilio.com" and trunk["username"] == "acme"
+    assert trunk["setup_note"] is None
+    assert "s3cret" not in str(trunk)
+
+
+async def test_telnyx_number_gets_sip_telnyx_com(client, world):
+    body = _body(world, integration="telnyx", authToken=fc.TELNYX_KEY, accSId=None)
+    r = await client.post(PATH, headers=world.headers("admin"), json=body)
+    assert r.status_code == 201, r.text
+    trunk = await _trunk_of(client, world, "telnyx")
+    assert trunk["host"] == "sip.telnyx.com" and trunk["setup_note"] is None
+    assert trunk["inbound_match"].split(",") == list(TELNYX_SIGNALLING)
+
+
+async def test_plivo_without_its_trunk_domain_says_what_is_missing(client, world):
+    body = _body(world, integration="plivo", authToken=fc.PLIVO_TOKEN, accSId=fc.PLIVO_ID,
+                 sipInboundMatch=["203.0.113.0/24", "198.51.100.7"])
+    r = await client.post(PATH, headers=world.headers("admin"), json=body)
+    assert r.status_code == 201, r.text
+    trunk = await _trunk_of(client, world, "plivo")
+    assert trunk["host"] is None
+    assert trunk["inbound_match"] == "203.0.113.0/24,198.51.100.7"
+    assert "zt.plivo.com" in trunk["setup_note"]
+
+
+@pytest.mark.parametrize("overrides,needle", [
+    ({"sipHost": "sip.example.com"}, "pstn.twilio.com"),
+    ({"integration": "plivo", "authToken": fc.PLIVO_TOKEN, "accSId": fc.PLIVO_ID,
+      "sipHost": "evil.example.com"}, "zt.plivo.com"),
+    ({"sipInboundMatch": ["not an address!"]}, "not an IP address"),
+    ({"sipPassword": "x"}, "sipUsername"),
+])
+async def test_sip_settings_that_cannot_be_right_are_400(client, world, overrides, needle,
+                                                          sessionmaker):
+    r = await client.post(PATH, headers=world.headers("admin"), json=_body(world, **overrides))
+    assert needle in assert_envelope_error(r, 400)
+    async with sessionmaker() as s:
+        assert (await s.scalars(select(Trunk))).all() == []
+
+
+def test_a_trunk_without_its_termination_host_still_identifies_the_carrier():
+    trunk = Trunk(name="twilio-abc", kind="pjsip", integration="twilio",
+                  inbound_match=",".join(TWILIO_SIGNALLING))
+    text = render_pjsip([], [trunk])
+    assert "[twilio-abc]\ntype=endpoint" in text
+    assert f"[twilio-abc-identify]\ntype=identify\nendpoint=twilio-abc\nmatch={TWILIO_SIGNALLING[0]}" \
+        in text
+    assert "contact=" not in text and "registration" not in text

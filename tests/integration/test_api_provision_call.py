@@ -1,13 +1,15 @@
 """Through the API to a real call: trunk, purchase, rule, call; then release and reject.
 
 The API writes rows and bumps the routing revision; the engine (watching the
-revision) picks the change up by itself, with no reload asked for.
+revision) picks the change up by itself, with no reload asked for. A carrier
+number connected with add-phone gets its PJSIP trunk in the real Asterisk
+the same way (the carrier's cloud API is the local fake of tests/api).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -16,9 +18,11 @@ from sqlalchemy import select
 from switchboard.api.app import create_app
 from switchboard.engine.service import Engine
 from switchboard.models import CallLeg
-from switchboard.services import api_keys, tenants
+from switchboard.services import api_keys, tenants, users
+from switchboard.services.carrier_sip import TELNYX_SIGNALLING
 from switchboard.services.roles import Role
 from switchboard.simulate import place_call, wait_for_call_log
+from tests.api import sb_fake_carrier as fc
 from tests.integration.engine_helpers import CALLER, DID, engine_settings
 
 pytestmark = pytest.mark.asterisk
@@ -37,13 +41,22 @@ async def engine(clean_asterisk, db_url, db_engine, sessionmaker, tmp_path) -> A
 
 
 @pytest.fixture
-async def api(engine, sessionmaker) -> AsyncIterator[httpx.AsyncClient]:
+def carrier_url() -> Iterator[str]:
+    with fc.fake_carrier() as url:
+        yield url
+
+
+@pytest.fixture
+async def api(engine, sessionmaker, carrier_url) -> AsyncIterator[httpx.AsyncClient]:
+    carriers = {"twilio": carrier_url, "plivo": carrier_url, "telnyx": carrier_url}
     settings = engine.settings.model_copy(update={"environment": "test",
-                                                  "secret_key": "x" * 40})
+                                                  "secret_key": "x" * 40,
+                                                  "carrier_api_urls": carriers})
     app = create_app(settings, sessionmaker=sessionmaker)
     async with sessionmaker() as s:
         tenant = await tenants.create_tenant(s, name="Acme Plumbing")
         key = await api_keys.create_key(s, tenant.id, name="ops", role=Role.ADMIN)
+        await users.create_user(s, tenant.id, email="owner@acme.test")
         await s.commit()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -99,3 +112,31 @@ async def test_number_and_rule_made_through_the_api_route_a_real_call(api, engin
         dialled = (await s.scalars(select(CallLeg).where(CallLeg.call_sid == row.call_sid,
                                                          CallLeg.role != "caller"))).all()
     assert [leg for leg in dialled if leg.target == TARGET] == []
+
+
+async def test_add_phone_makes_a_pjsip_trunk_in_the_real_asterisk(api, clean_asterisk, sessionmaker):
+    from switchboard.models import User
+
+    async with sessionmaker() as s:
+        owner = await s.scalar(select(User.id).where(User.email == "owner@acme.test"))
+    r = await api.post("/api/call/add-phone", json={
+        "userId": owner, "phoneNumber": "12125551234", "integration": "telnyx",
+        "authToken": fc.TELNYX_KEY, "sipUsername": "acme", "sipPassword": "s3cret"})
+    assert r.status_code == 201, r.text
+    trunks = (await api.get("/api/v1/trunks")).json()["items"]
+    assert [t["integration"] for t in trunks] == ["telnyx"]
+    name = trunks[0]["name"]
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    shown = ""
+    while loop.time() < deadline:
+        shown = await asyncio.to_thread(clean_asterisk.cli, f"pjsip show endpoint {name}")
+        if "Unable to find" not in shown and f"{name}-identify" in shown:
+            break
+        await asyncio.sleep(0.2)
+    assert f"Endpoint:  {name}" in shown, shown
+    assert "sip:sip.telnyx.com" in shown  # where its calls go out
+    for address in TELNYX_SIGNALLING:  # where the carrier's calls are recognised from
+        assert f"{address}/32" in shown, shown
+    assert f"{name}-auth" in shown  # outbound credentials

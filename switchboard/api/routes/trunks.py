@@ -19,6 +19,7 @@ from switchboard.api.pagination import PageOut, PageQuery
 from switchboard.api.schemas.add_phone import AddedPhoneData, AddPhoneIn, AddPhoneOut
 from switchboard.api.schemas.trunks import DidList, DidOut, DidsIn, TrunkIn, TrunkOut
 from switchboard.services import trunks as trunk_service
+from switchboard.services.carrier_sip import SipRequest
 from switchboard.services.carriers import CarrierClient, CarrierCredentials, Webhooks
 
 router = APIRouter(tags=["trunks"])
@@ -107,14 +108,19 @@ async def add_phone(
 ) -> JSONResponse:
     """Connect a number of a Twilio, Telnyx or Plivo account (or a SIP trunk) for a user.
 
-    The number is pointed at our ``/api/voice/incoming`` and ``/api/voice/status``.
+    The number is pointed at our ``/api/voice/incoming`` and ``/api/voice/status``,
+    and the carrier account gets a PJSIP trunk from the carrier's documented
+    SIP signalling; what only the admin knows (``sipHost``, ...) may be added.
+    ``GET /api/v1/trunks`` shows the trunk and any ``setup_note``.
     """
     creds = CarrierCredentials(body.integration, body.acc_sid, body.auth_token)
     base = settings.base_url.rstrip("/")
     hooks = Webhooks(voice_url=f"{base}/api/voice/incoming", status_url=f"{base}/api/voice/status")
+    sip = SipRequest(host=body.sip_host, port=body.sip_port, username=body.sip_username,
+                     password=body.sip_password, inbound_match=body.sip_inbound_match)
     added = await trunk_service.add_phone(
         session, principal.tenant_id, user_id=body.user_id, phone_number=body.phone_number,
-        creds=creds, carrier=carrier, webhooks=hooks,
+        creds=creds, carrier=carrier, webhooks=hooks, sip=sip,
     )
     created = added.number.created_at.astimezone(UTC)
     data = AddedPhoneData(

@@ -19,6 +19,20 @@ class AddPhoneIn(BaseModel):
     integration: Literal["plivo", "twilio", "telnyx", "sip"]
     auth_token: str | None = Field(default=None, alias="authToken", max_length=255)
     acc_sid: str | None = Field(default=None, alias="accSId", max_length=128)
+    # Not in the seed: the SIP side of the carrier trunk, where only the admin knows it.
+    sip_host: str | None = Field(
+        default=None, alias="sipHost", max_length=255,
+        description="Termination host of your carrier trunk (Twilio <trunk>.pstn.twilio.com, "
+                    "Plivo <trunk id>.zt.plivo.com; Telnyx defaults to sip.telnyx.com)")
+    sip_port: int | None = Field(default=None, alias="sipPort", ge=1, le=65535)
+    sip_username: str | None = Field(default=None, alias="sipUsername", max_length=128,
+                                     description="SIP credentials for calls out, if the "
+                                                 "trunk authenticates by credentials")
+    sip_password: str | None = Field(default=None, alias="sipPassword", max_length=255)
+    sip_inbound_match: list[str] = Field(
+        default_factory=list, alias="sipInboundMatch", max_length=50,
+        description="Where the carrier's SIP signalling comes from (IPs, networks, hosts); "
+                    "defaults to the carrier's documented addresses")
 
 
 class AddedPhoneData(BaseModel):

@@ -101,6 +101,10 @@ class TrunkOut(BaseModel):
     registration: bool
     context: str | None
     account_id: str | None
+    inbound_match: str | None = Field(
+        default=None, description="Where the carrier's SIP signalling comes from")
+    setup_note: str | None = Field(
+        default=None, description="What is still missing for calls both ways")
     created_at: datetime
 
     @classmethod
@@ -108,5 +112,6 @@ class TrunkOut(BaseModel):
         """The view of a trunk row."""
         return cls(id=t.id, name=t.name, kind=t.kind, integration=t.integration, host=t.host,
                    port=t.port, username=t.username, registration=t.register,
-                   context=t.context,
-                   account_id=t.account_sid, created_at=t.created_at)
+                   context=t.context, account_id=t.account_sid,
+                   inbound_match=t.inbound_match, setup_note=t.setup_note,
+                   created_at=t.created_at)
