@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.models import Recording, Voicemail, utcnow
+from switchboard.services.limits import recording_refusal
 from switchboard.services.transcripts import enqueue_transcription
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,14 @@ class RecordingStore:
         self._sessionmaker = sessionmaker
         self._spool_dir = spool_dir
         self._storage_root = storage_root
+
+    async def refusal(self, tenant_id: str | None) -> str | None:
+        """Why the tenant may not start a recording now (its plan's storage is full), or None."""
+        if tenant_id is None:
+            return None
+        async with self._sessionmaker() as session:
+            refused = await recording_refusal(session, tenant_id)
+        return None if refused is None else f"{refused.code}: {refused.message}"
 
     def host_path(self, asterisk_path: str) -> Path | None:
         """Where the host sees a file Asterisk wrote at ``asterisk_path``."""

@@ -67,11 +67,15 @@ async def place_outbound(
 
     Raises:
         BadRequest: a number is not E.164, or ``from_number`` is not the tenant's.
+        PlanLimitExceeded: the voice minutes are used up, or ``record`` was
+            asked for and the recording storage is full.
         ServiceUnavailable: Asterisk could not place the call.
     """
     from_number = normalize_e164(request.from_number, field="from_number")
     to_number = normalize_e164(request.to_number, field="to_number")
     await ensure_within_limit(session, tenant_id, "voice_minutes")
+    if request.record:  # a recording may not start once the plan's storage is full
+        await ensure_within_limit(session, tenant_id, "recording_storage")
     call_sid = ids.call_sid()
     if idempotency_key:
         existing = await _request_for(session, tenant_id, idempotency_key)

@@ -11,7 +11,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.services.exceptions import PlanLimitExceeded
+from switchboard.services.exceptions import NotFound, PlanLimitExceeded
 from switchboard.services.tenants import get_tenant, tenant_usage
 
 LimitKind = Literal["numbers", "voice_minutes", "recording_storage"]
@@ -54,3 +54,18 @@ async def ensure_within_limit(
         raise PlanLimitExceeded(
             reason, field=kind, details={"limit": limit, "used": used, "kind": kind}
         )
+
+
+async def recording_refusal(session: AsyncSession, tenant_id: str) -> PlanLimitExceeded | None:
+    """Why a new recording must not start for the tenant (its storage is full), or None.
+
+    The engine asks before every ``Record`` verb and call recording: a full
+    plan means the call goes on unrecorded, never that it fails.
+    """
+    try:
+        await ensure_within_limit(session, tenant_id, "recording_storage")
+    except PlanLimitExceeded as exc:
+        return exc
+    except NotFound:  # the tenant is gone: nothing to refuse on its behalf
+        return None
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from switchboard.models import CallLog
 
@@ -37,6 +37,9 @@ class CallLogOut(BaseModel):
     has_recording: bool
     has_voicemail: bool
     recording_playback_url: str | None
+    recording_error: str | None = Field(
+        default=None, description="Why a recording the call asked for was not made"
+    )
     price: str
     provider: str
     external_id: str | None
@@ -52,7 +55,8 @@ class CallLogOut(BaseModel):
             started_at=c.started_at, answered_at=c.answered_at, ended_at=c.ended_at,
             duration=c.duration, hangup_cause=c.hangup_cause, has_recording=c.has_recording,
             has_voicemail=c.has_voicemail, recording_playback_url=recording_playback_url(c),
-            price=c.price, provider=c.provider, external_id=c.external_id,
+            recording_error=c.recording_error, price=c.price, provider=c.provider,
+            external_id=c.external_id,
         )
 
 

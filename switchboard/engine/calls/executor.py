@@ -206,6 +206,16 @@ class FlowExecutor:
                 channels=1,
                 source="RecordVerb",
             )
+        elif result.refused and verb.recording_status_callback and call.route:
+            self._recording_callback(
+                call,
+                verb.recording_status_callback,
+                None,
+                0.0,
+                channels=1,
+                source="RecordVerb",
+                refused=result.refused,
+            )
         if verb.action:
             extra = {"Digits": result.digits, "RecordingDuration": str(round(result.duration))}
             if result.recording_sid:
@@ -221,19 +231,35 @@ class FlowExecutor:
         return following
 
     def _recording_callback(
-        self, call: Call, url: str, sid: str, seconds: float, *, channels: int, source: str
+        self,
+        call: Call,
+        url: str,
+        sid: str | None,
+        seconds: float,
+        *,
+        channels: int,
+        source: str,
+        refused: str | None = None,
     ) -> None:
+        """Tell ``url`` of a recording: ``completed``, or ``failed`` when it was refused.
+
+        A refused recording (the plan's storage is full) has no SID or URL;
+        ``RecordingErrorReason`` (ours, not the provider's) carries the reason.
+        """
         assert call.route is not None
         params = {
             "AccountSid": call.route.account_sid,
             "CallSid": call.call_sid,
-            "RecordingSid": sid,
-            "RecordingUrl": self._recording_url(sid),
-            "RecordingStatus": "completed",
+            "RecordingStatus": "failed" if refused else "completed",
             "RecordingDuration": str(round(seconds)),
             "RecordingChannels": str(channels),
             "RecordingSource": source,
         }
+        if sid is not None:
+            params["RecordingSid"] = sid
+            params["RecordingUrl"] = self._recording_url(sid)
+        if refused:
+            params["RecordingErrorReason"] = refused
         self._writer.enqueue_callback(
             tenant_id=call.route.tenant_id,
             call_sid=call.call_sid,

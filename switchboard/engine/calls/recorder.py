@@ -1,4 +1,9 @@
-"""Recording on ARI and AMI: the ``Record`` verb and recorded conversations."""
+"""Recording on ARI and AMI: the ``Record`` verb and recorded conversations.
+
+Before anything records, the tenant's plan is asked: when its recording
+storage is full nothing records, the call goes on, and the call log's
+``recording_error`` says why.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +55,7 @@ class RecordResult:
     duration: float
     digits: str
     caller_gone: bool = False
+    refused: str | None = None
 
 
 def terminate_on(keys: str) -> str:
@@ -77,8 +83,26 @@ class Recorder:
         # MixMonitor file (as Asterisk sees it) of each recording in progress.
         self._mixmonitor_files: dict[str, str] = {}
 
+    async def refusal(self, call: Call) -> str | None:
+        """Why ``call`` may not record now (its tenant's storage is full), noted in its log."""
+        tenant = call.route.tenant_id if call.route else None
+        try:
+            reason = await self._recordings.refusal(tenant)
+        except Exception:  # noqa: BLE001 - an unreadable plan must not stop recording
+            log.exception("could not read the recording storage limit")
+            return None
+        if reason is not None:
+            log.warning("recording refused", extra={"reason": reason})
+            self._writer.update_call(call.call_sid, recording_error=reason)
+        return reason
+
     async def start_mixmonitor(self, call: Call, *, dual: bool) -> str | None:
-        """Record both sides (caller left, callee right when ``dual``); the recording SID."""
+        """Record both sides (caller left, callee right when ``dual``); the recording SID.
+
+        None when nothing records: the plan's storage is full, or Asterisk refused.
+        """
+        if await self.refusal(call) is not None:
+            return None
         sid = ids.recording_sid()
         # D (one side per channel) only writes a usable file as raw audio.
         path = f"{ASTERISK_SPOOL}/switchboard/rec/{sid}{DUAL_SUFFIX if dual else '.wav'}"
@@ -113,8 +137,13 @@ class Recorder:
 
         A hangup ends the recording like a key does (``digits`` is then
         ``hangup`` and ``caller_gone`` is set): the file is kept either way.
+        When the plan's storage is full nothing records (``refused`` says
+        why) and the flow goes on with the next verb.
         """
         await self._ch.answer(call)
+        refused = await self.refusal(call)
+        if refused is not None:
+            return RecordResult(None, 0.0, "", refused=refused)
         sid = ids.recording_sid()
         self._ch.registry.attach(sid, call)
         query: dict[str, Any] = {
