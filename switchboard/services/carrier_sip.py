@@ -17,8 +17,8 @@ things, and only what it documents is used here:
   found in its documentation, so a Plivo trunk only matches its own host
   unless the admin gives ``sipInboundMatch``.
 
-What is missing becomes a note on the trunk (``setup_note``), never an
-invented host.
+What is missing (and not given by an earlier request for the same account)
+becomes a note on the trunk (``setup_note``), never an invented host.
 """
 
 from __future__ import annotations
@@ -70,14 +70,20 @@ class SipRequest:
 
 @dataclass(frozen=True)
 class CarrierTrunk:
-    """The SIP side of a carrier trunk, ready for a ``Trunk`` row."""
+    """The SIP side of a carrier trunk, ready for a ``Trunk`` row.
+
+    ``inbound_match`` is None when no signalling source is known (PJSIP then
+    matches ``host``); ``host_note``/``match_note`` say what the admin has to
+    add while the host or the signalling sources are unknown.
+    """
 
     host: str | None
     port: int | None
     username: str | None
     password: str | None
     inbound_match: str | None
-    note: str | None
+    host_note: str | None
+    match_note: str | None
 
 
 def carrier_trunk(integration: str, sip: SipRequest) -> CarrierTrunk:
@@ -96,7 +102,7 @@ def carrier_trunk(integration: str, sip: SipRequest) -> CarrierTrunk:
     if sip.password and not sip.username:
         raise BadRequest("sipPassword needs sipUsername", field="sipUsername")
     given = [_match_entry(m) for m in sip.inbound_match]
-    notes: list[str] = []
+    host_note = match_note = None
     if integration == "twilio":
         if host is not None and not _TWILIO_HOST.match(host):
             raise BadRequest(
@@ -104,11 +110,10 @@ def carrier_trunk(integration: str, sip: SipRequest) -> CarrierTrunk:
                 "(or <trunk>.pstn.<edge>.twilio.com)",
                 field="sipHost",
             )
-        if host is None:
-            notes.append(
-                "Twilio gives each Elastic SIP trunk its own termination host "
-                "(<trunk>.pstn.twilio.com): add it as sipHost to place calls out"
-            )
+        host_note = (
+            "Twilio gives each Elastic SIP trunk its own termination host "
+            "(<trunk>.pstn.twilio.com): add it as sipHost to place calls out"
+        )
         match = given or list(TWILIO_SIGNALLING)
     elif integration == "telnyx":
         host = host or TELNYX_HOST
@@ -118,21 +123,18 @@ def carrier_trunk(integration: str, sip: SipRequest) -> CarrierTrunk:
             raise BadRequest(
                 "a Plivo Zentrunk termination host is <trunk id>.zt.plivo.com", field="sipHost"
             )
-        if host is None:
-            notes.append(
-                "Plivo gives each Zentrunk trunk its own domain "
-                "(<trunk id>.zt.plivo.com): add it as sipHost"
-            )
-        match = given or ([host] if host else [])
-        if not given:
-            notes.append(
-                "Plivo's signalling addresses are not in its documentation: "
-                "add them as sipInboundMatch so its calls are recognised"
-            )
+        host_note = (
+            "Plivo gives each Zentrunk trunk its own domain "
+            "(<trunk id>.zt.plivo.com): add it as sipHost"
+        )
+        match_note = (
+            "Plivo's signalling addresses are not in its documentation: "
+            "add them as sipInboundMatch so its calls are recognised"
+        )
+        match = given
     elif integration == "sip":
-        if host is None:
-            notes.append("a generic SIP trunk needs its carrier's host: add it as sipHost")
-        match = given or ([host] if host else [])
+        host_note = "a generic SIP trunk needs its carrier's host: add it as sipHost"
+        match = given
     else:
         raise BadRequest("no carrier trunk for integration " + integration, field="integration")
     inbound = ",".join(match) or None
@@ -144,7 +146,8 @@ def carrier_trunk(integration: str, sip: SipRequest) -> CarrierTrunk:
         username=sip.username,
         password=sip.password,
         inbound_match=inbound,
-        note="; ".join(notes) or None,
+        host_note=host_note,
+        match_note=match_note,
     )
 
 

@@ -291,7 +291,9 @@ async def _carrier_trunk(
     if sip.username:
         trunk.username, trunk.password = sip.username, sip.password
     trunk.inbound_match = sip.inbound_match or trunk.inbound_match
-    trunk.setup_note = None if trunk.host and trunk.inbound_match else sip.note
+    notes = (sip.host_note if not trunk.host else None,
+             sip.match_note if not trunk.inbound_match else None)
+    trunk.setup_note = "; ".join(n for n in notes if n) or None
     await session.flush()
     return trunk
 

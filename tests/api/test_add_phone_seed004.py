@@ -187,15 +187,34 @@ async def test_telnyx_number_gets_sip_telnyx_com(client, world):
     assert trunk["inbound_match"].split(",") == list(TELNYX_SIGNALLING)
 
 
-async def test_plivo_without_its_trunk_domain_says_what_is_missing(client, world):
-    body = _body(world, integration="plivo", authToken=fc.PLIVO_TOKEN, accSId=fc.PLIVO_ID,
-                 sipInboundMatch=["203.0.113.0/24", "198.51.100.7"])
-    r = await client.post(PATH, headers=world.headers("admin"), json=body)
+async def test_plivo_trunk_notes_what_is_missing_until_the_admin_gives_it(client, world):
+    admin = world.headers("admin")
+    plivo = {"integration": "plivo", "authToken": fc.PLIVO_TOKEN, "accSId": fc.PLIVO_ID}
+    r = await client.post(PATH, headers=admin, json=_body(
+        world, **plivo, sipInboundMatch=["203.0.113.0/24", "198.51.100.7"]))
     assert r.status_code == 201, r.text
     trunk = await _trunk_of(client, world, "plivo")
     assert trunk["host"] is None
     assert trunk["inbound_match"] == "203.0.113.0/24,198.51.100.7"
-    assert "zt.plivo.com" in trunk["setup_note"]
+    assert "zt.plivo.com" in trunk["setup_note"] and "sipInboundMatch" not in trunk["setup_note"]
+    # A later number of the same account gives the host; the sources given before stay.
+    r = await client.post(PATH, headers=admin, json=_body(
+        world, **plivo, phoneNumber="12125551235", sipHost="21784177241578.zt.plivo.com"))
+    assert r.status_code == 201, r.text
+    trunk = await _trunk_of(client, world, "plivo")
+    assert trunk["host"] == "21784177241578.zt.plivo.com"
+    assert trunk["inbound_match"] == "203.0.113.0/24,198.51.100.7"
+    assert trunk["setup_note"] is None
+
+
+async def test_plivo_host_alone_still_asks_for_the_signalling_sources(client, world):
+    r = await client.post(PATH, headers=world.headers("admin"), json=_body(
+        world, integration="plivo", authToken=fc.PLIVO_TOKEN, accSId=fc.PLIVO_ID,
+        sipHost="21784177241578.zt.plivo.com"))
+    assert r.status_code == 201, r.text
+    trunk = await _trunk_of(client, world, "plivo")
+    assert trunk["inbound_match"] is None  # PJSIP then matches the host itself
+    assert "sipInboundMatch" in trunk["setup_note"] and "sipHost" not in trunk["setup_note"]
 
 
 @pytest.mark.parametrize("overrides,needle", [
