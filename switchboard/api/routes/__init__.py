@@ -21,6 +21,7 @@ from switchboard.api.routes import (
     compat_voicemails,
     endpoints,
     health,
+    metrics,
     numbers,
     recordings,
     rules,
@@ -35,6 +36,7 @@ from switchboard.api.routes import (
 
 ALL_ROUTERS: list[APIRouter] = [
     health.router,
+    metrics.router,
     auth.router,
     tenants.router,
     users.router,
