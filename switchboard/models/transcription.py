@@ -40,6 +40,8 @@ class Transcript(IdMixin, TimestampMixin, Base):
     """The text of a recording, with timed segments and speakers."""
 
     __tablename__ = "transcripts"
+    # /metrics sums the transcripts of the last minutes; the lists sort by creation.
+    __table_args__ = (Index("ix_transcripts_created_at", "created_at"),)
 
     tenant_id: Mapped[str | None] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), index=True
