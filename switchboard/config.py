@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     ari_user: str = "switchboard"
     ari_password: str = ""
     ari_app: str = "switchboard"
+    # Extra ARI websockets that carry REST requests only (see engine/ari/client.py).
+    ari_rest_lanes: int = Field(default=3, ge=0, le=16)
     ami_port: int = 5038
     ami_user: str = "switchboard"
     ami_secret: str = ""

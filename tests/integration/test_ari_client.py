@@ -160,6 +160,35 @@ async def test_concurrent_requests_each_get_their_own_answer(
         await ari.hangup(channel_id)
 
 
+async def test_rest_lanes_spread_requests_and_events_stay_on_the_main_connection(
+    clean_asterisk: AsteriskInstance,
+) -> None:
+    recorder = Recorder()
+    channel_id = new_id()
+    async with ari_client(clean_asterisk, recorder, rest_lanes=3) as ari:
+        await ari.wait_connected(10)
+        for lane in ari.lanes:
+            await lane.wait_connected(10)
+        names = {app["name"] for app in await ari.request("GET", "applications")}
+        assert {f"{ari.app}-rest-{n}" for n in (1, 2, 3)} <= names
+        await ari.originate(
+            "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
+        )
+        await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
+        await asyncio.gather(*(ari.set_variable(channel_id, f"SB_L{n}", str(n)) for n in range(30)))
+        # 30 requests at once went out over every lane, none over the main connection.
+        assert all(lane.requests_sent > 0 for lane in ari.lanes)
+        assert ari.requests_sent == 0
+        assert sum(lane.requests_sent for lane in ari.lanes) == 32
+        await ari.hangup(channel_id)
+        await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
+        # With every lane down, requests fall back to the main connection.
+        for lane in ari.lanes:
+            await lane.close()
+        assert await ari.list_channels() == []
+        assert ari.requests_sent == 1
+
+
 async def test_request_while_not_connected_fails_fast_and_is_not_queued(
     clean_asterisk: AsteriskInstance,
 ) -> None:

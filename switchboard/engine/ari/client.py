@@ -13,6 +13,16 @@ keeps exactly one connection per application:
   reported as ``auth_failed``), websocket ping/pong to notice a dead peer,
   and ``on_connected`` after every (re)connect so the engine can resync.
 
+Asterisk reads one websocket's requests one after another, and some wait
+for a channel's own thread (answer, bridge joins), so with many calls in
+flight a call's dial would queue behind other calls' requests. With
+``rest_lanes`` the client opens that many more websockets (applications
+``<app>-rest-<n>``, which no channel ever enters) and sends each request on
+the connected one with the fewest answers outstanding; events still arrive
+on the main connection only. Channel and bridge operations do not care which
+application's connection asked. If no lane is up, requests use the main
+connection.
+
 Requests pending when the connection drops fail with
 :class:`~switchboard.engine.ari.exceptions.AriNotConnected` and are never
 re-sent: they may not be idempotent. The typed helpers live in
@@ -70,6 +80,10 @@ ConnectedCallback = Callable[[], Awaitable[None]]
 _KEEPALIVE_CLOSE_CODE = 1011
 
 
+def _ignore_event(event: dict[str, Any]) -> None:
+    """A lane's events: its application has no channels, so there are none to read."""
+
+
 class AriClient(AriOperations, SupervisedClient):
     """An ARI application connection: events in, REST requests out, one websocket.
 
@@ -87,6 +101,7 @@ class AriClient(AriOperations, SupervisedClient):
         ping_timeout: seconds without a pong before the connection is dead.
         reconnect_max_seconds: cap of the back-off between attempts.
         max_quick_failures: rejections in a row before giving up.
+        rest_lanes: extra websockets that carry REST requests only.
     """
 
     def __init__(
@@ -105,6 +120,7 @@ class AriClient(AriOperations, SupervisedClient):
         ping_timeout: float = 5.0,
         reconnect_max_seconds: float = 10.0,
         max_quick_failures: int = 3,
+        rest_lanes: int = 0,
     ) -> None:
         self._url = f"ws://{host}:{port}/ari/events?app={quote(app)}&subscribeAll=false"
         token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
@@ -121,6 +137,24 @@ class AriClient(AriOperations, SupervisedClient):
         self._pending: dict[str, asyncio.Future[RestResponse]] = {}
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._lanes = [
+            AriClient(
+                host=host,
+                port=port,
+                username=username,
+                password=password,
+                app=f"{app}-rest-{number}",
+                on_event=_ignore_event,
+                request_timeout=request_timeout,
+                connect_timeout=connect_timeout,
+                ping_interval=ping_interval,
+                ping_timeout=ping_timeout,
+                reconnect_max_seconds=reconnect_max_seconds,
+                max_quick_failures=max_quick_failures,
+            )
+            for number in range(1, rest_lanes + 1)
+        ]
+        self.requests_sent = 0
         self._supervisor = ConnectionSupervisor(
             name="ari",
             session=self._session,
@@ -154,6 +188,7 @@ class AriClient(AriOperations, SupervisedClient):
             on_event=on_event,
             on_connected=on_connected,
             reconnect_max_seconds=settings.reconnect_max_seconds,
+            rest_lanes=settings.ari_rest_lanes,
             **options,
         )
 
@@ -216,6 +251,9 @@ class AriClient(AriOperations, SupervisedClient):
             AriRequestError: Asterisk answered 4xx/5xx (``AriNotFound`` for 404,
                 ``AriConflict`` for 409).
         """
+        lane = self._least_busy_lane()
+        if lane is not self:
+            return await lane.request(method, uri, query, body, timeout=timeout)
         ws = self._ws
         if ws is None:
             raise AriNotConnected(
@@ -231,6 +269,7 @@ class AriClient(AriOperations, SupervisedClient):
         try:
             try:
                 await ws.send(encode_request(request_id, method, uri, query=query, body=body))
+                self.requests_sent += 1
             except ConnectionClosed:
                 raise AriNotConnected(
                     "ARI connection closed", method=method, uri=uri, sent=False
@@ -262,6 +301,33 @@ class AriClient(AriOperations, SupervisedClient):
                 body=response.body,
             )
         return response.body
+
+    @property
+    def lanes(self) -> tuple[AriClient, ...]:
+        """The REST-only connections (empty without ``rest_lanes``)."""
+        return tuple(self._lanes)
+
+    def start(self) -> None:
+        """Start connecting the main connection and every lane in the background."""
+        super().start()
+        for lane in self._lanes:
+            lane.start()
+
+    async def close(self) -> None:
+        """Close every lane, then the main connection."""
+        for lane in self._lanes:
+            await lane.close()
+        await super().close()
+
+    def _least_busy_lane(self) -> AriClient:
+        """The connected lane with the fewest answers outstanding, else this client."""
+        best: AriClient = self
+        for lane in self._lanes:
+            if lane._ws is None:
+                continue
+            if best is self or len(lane._pending) < len(best._pending):
+                best = lane
+        return best
 
     async def _session(self) -> None:
         ws = await self._open()
@@ -345,4 +411,3 @@ class AriClient(AriOperations, SupervisedClient):
                 future.set_exception(
                     AriNotConnected("ARI connection lost before the answer", sent=True)
                 )
-
