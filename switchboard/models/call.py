@@ -114,6 +114,9 @@ class Recording(IdMixin, TimestampMixin, Base):
     """An audio file of a call: a recorded conversation or a voicemail message."""
 
     __tablename__ = "recordings"
+    # The plan's storage check sums a tenant's sizes before every recording
+    # starts: this index answers it without reading the rows (migration 0008b).
+    __table_args__ = (Index("ix_recordings_tenant_size", "tenant_id", "size_bytes"),)
 
     recording_sid: Mapped[str] = mapped_column(String(34), unique=True, nullable=False)
     tenant_id: Mapped[str | None] = mapped_column(
