@@ -7,14 +7,14 @@ plus a few long recordings made by joining prompts (RTF on >= 20 s audio).
 Sources (``--source``, repeatable):
   raw           the prompt files as shipped
   gsm           each file through the GSM 06.10 codec and back (sox), as phones do
-  through-call  spoken into voicemail through a real call
-                (``switchboard call simulate --no-answer --say FILE``) when that
-                command exists
+  through-call  spoken into voicemail through a real call (Asterisk + engine);
+                ``--calls-dir DIR`` keeps those voicemails for later runs
 
 Our pipeline: :class:`switchboard.transcription.transcriber.Transcriber`
 (soundfile decode, polyphase resampling, energy gate + VAD, settings' beam).
 Baseline: faster-whisper on the raw file, resampled by linear interpolation,
-greedy, no VAD. Both use the same loaded model and 2 CPU threads.
+greedy, no VAD, plain ``WhisperModel`` on 2 CPU threads; ours uses the
+settings' threads (encoder 2, decoder 1 by default).
 
 Run: ``.venv/bin/python bench/transcription.py [--count 50] [--source raw --source gsm]``
 """
@@ -22,6 +22,7 @@ Run: ``.venv/bin/python bench/transcription.py [--count 50] [--source raw --sour
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -98,23 +99,46 @@ def source_gsm(items: list[Item], workdir: Path) -> list[Item]:
 
 
 def source_through_call(items: list[Item], workdir: Path) -> list[Item]:
-    """Each file spoken into voicemail through a real call (Asterisk + engine)."""
+    """Each file spoken into voicemail through a real call (Asterisk + engine).
+
+    With ``--calls-dir`` the voicemails are kept there and reused by later runs
+    (``manifest.json`` maps each prompt to its voicemail), so a pipeline change
+    is measured on the very same audio.
+    """
     from through_call import through_call
 
-    keep = workdir / "through-call"
-    keep.mkdir(exist_ok=True)
-    started = time.perf_counter()
-    recorded = through_call([i.path for i in items], keep)
-    out = [
-        Item(item.name, path, item.text, sf.info(str(path)).duration)
-        for item, path in zip(items, recorded, strict=True)
-        if path is not None
-    ]
-    print(
-        f"  through-call: {len(out)}/{len(items)} voicemails recorded "
-        f"in {time.perf_counter() - started:.0f} s"
+    keep = CALLS_DIR or workdir / "through-call"
+    keep.mkdir(parents=True, exist_ok=True)
+    manifest_path = keep / "manifest.json"
+    manifest: dict[str, str] = (
+        json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     )
+    missing = [i for i in items if not (keep / manifest.get(i.name, "-")).is_file()]
+    if missing:
+        started = time.perf_counter()
+        batch = keep / f"batch-{len(manifest)}"
+        batch.mkdir(exist_ok=True)
+        recorded = through_call([i.path for i in missing], batch)
+        for item, path in zip(missing, recorded, strict=True):
+            if path is not None:
+                manifest[item.name] = str(path.relative_to(keep))
+        manifest_path.write_text(json.dumps(manifest, indent=1))
+        print(
+            f"  through-call: {sum(p is not None for p in recorded)}/{len(missing)} voicemails "
+            f"recorded in {time.perf_counter() - started:.0f} s"
+        )
+    out = [
+        Item(item.name, keep / manifest[item.name], item.text, 0.0)
+        for item in items
+        if (keep / manifest.get(item.name, "-")).is_file()
+    ]
+    out = [Item(i.name, i.path, i.text, sf.info(str(i.path)).duration) for i in out]
+    print(f"  through-call: {len(out)}/{len(items)} voicemails ({keep})")
     return out
+
+
+CALLS_DIR: Path | None = None
+"""Where through-call voicemails are kept between runs (``--calls-dir``)."""
 
 
 SOURCES: dict[str, Callable[[list[Item], Path], list[Item]]] = {
@@ -183,7 +207,12 @@ def main() -> None:
         help="also run our pipeline with this encoder minimum (mel frames)",
     )
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument(
+        "--calls-dir", type=Path, help="keep through-call voicemails here and reuse them"
+    )
     args = parser.parse_args()
+    global CALLS_DIR
+    CALLS_DIR = args.calls_dir
 
     settings = Settings()
     prompts = load_prompts(settings)
@@ -208,7 +237,8 @@ def main() -> None:
 
     print(
         f"model {loaded.name} ({loaded.source}) load {loaded.load_seconds:.3f} s, "
-        f"compute {settings.whisper_compute_type}, threads {settings.whisper_threads}, "
+        f"compute {settings.whisper_compute_type}, threads {settings.whisper_threads} "
+        f"(decoder {settings.whisper_decoder_threads or settings.whisper_threads}), "
         f"beam {options.beam_size}, vad {options.vad}"
     )
     with tempfile.TemporaryDirectory(prefix="sb-bench-") as tmp:

