@@ -97,6 +97,7 @@ async def place_call(
     dtmf: str | None = None,
     dtmf_delay: float = 1.0,
     listen: str | None = None,
+    client: httpx.AsyncClient | None = None,
 ) -> SimulatedCall:
     """Originate the simulated caller into ``did`` (returns at once).
 
@@ -115,6 +116,8 @@ async def place_call(
         dtmf_delay: seconds after the answer before pressing them.
         listen: record what the caller hears for ``hold_seconds`` into
             ``<spool>/switchboard/sim/heard-<listen>.wav``.
+        client: an HTTP client (with ARI credentials) to reuse; one is opened
+            for this call otherwise.
 
     Raises:
         SimulationError: when Asterisk refuses the call.
@@ -147,8 +150,11 @@ async def place_call(
     }
     url = f"http://{settings.asterisk_host}:{settings.ari_port}/ari/channels"
     try:
-        async with httpx.AsyncClient(auth=(settings.ari_user, settings.ari_password)) as client:
+        if client is not None:
             response = await client.post(url, params=params, json=body, timeout=10)
+        else:
+            async with httpx.AsyncClient(auth=(settings.ari_user, settings.ari_password)) as own:
+                response = await own.post(url, params=params, json=body, timeout=10)
     except httpx.HTTPError as exc:
         raise SimulationError(f"Asterisk's ARI is not reachable at {url}: {exc}") from exc
     if response.status_code >= 300:
