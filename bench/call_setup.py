@@ -268,7 +268,9 @@ async def drive(
 ) -> None:
     """Warm up, then run every concurrency mode and rate on both paths; print the figures."""
     stamps = Stamps()
-    ami = AmiClient.from_settings(settings, on_event=stamps.on_event, events={"UserEvent"})
+    ami = AmiClient.from_settings(
+        settings, on_event=stamps.on_event, events={"UserEvent"}, login_events="user"
+    )
     ami.start()
     await ami.wait_connected(20)
     try:

@@ -92,7 +92,9 @@ class Engine:
         self.ari = AriClient.from_settings(
             settings, on_event=self._on_ari_event, on_connected=self._on_ari_connected
         )
-        self.ami = AmiClient.from_settings(settings, on_connected=self._on_ami_connected)
+        self.ami = AmiClient.from_settings(
+            settings, on_connected=self._on_ami_connected, login_events="off"
+        )
         self.astdb = AstdbMirror(self.ami)
         self.recordings = RecordingStore(
             sessionmaker,
