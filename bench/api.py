@@ -14,14 +14,17 @@ first, each 4-12 Asterisk core-sound prompts long, so the words and their
 frequencies are real speech) are searched the way
 ``GET /api/v1/transcripts/search`` does (``search_transcripts``: ranked
 SQLite FTS5 or PostgreSQL full text, snippets, and the total): a frequent
-word, a median one, a rare one, two words, and a word within a month. Each
+word, a median one, a rare one, two words, and the frequent word within a
+month, inbound only, from one caller, and on page 100. ``--search-only``
+skips the call-log lines but the base. Each
 line adds ``x base``: its p50 over the p50 of the newest call-log page,
 measured in the same run, so runs on a noisy machine compare. Last, the
 recording-storage limit check the engine makes before every recording, with
 the bench's recordings in the tenant.
 
 Run: ``.venv/bin/python bench/api.py [--rows 1000000] [--queries 200]
-[--transcripts 100000] [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/DB]``
+[--transcripts 100000] [--search-only]
+[--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/DB]``
 (the PostgreSQL database must exist and be empty; SQLite gets a temp file).
 """
 
@@ -178,6 +181,8 @@ async def main() -> None:
     parser.add_argument("--rootfs", type=Path, default=Path("/var/cache/switchboard/rootfs"),
                         help="Asterisk rootfs with the core-sound prompts' texts")
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--search-only", action="store_true",
+                        help="time only the newest call-log page (the base) and the searches")
     args = parser.parse_args()
     prompts = _prompts(args.rootfs) if args.transcripts else []
     url = args.database_url or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
@@ -193,7 +198,7 @@ async def main() -> None:
         await conn.execute(text("ANALYZE"))
         if engine.dialect.name == "sqlite" and args.transcripts:
             await conn.execute(
-                text("INSERT INTO transcripts_fts(transcripts_fts) VALUES('optimize')"))
+                text("INSERT INTO transcript_search(transcript_search) VALUES('optimize')"))
     rng = random.Random(11)
     year_ago = datetime.now(UTC) - timedelta(days=365)
 
@@ -224,23 +229,24 @@ async def main() -> None:
 
     print(f"{url.split(':')[0]}: {args.rows} rows, {args.queries} queries each")
     base = await _time("newest page (keyset)", args.queries, keyset(CallLogFilter))
-    await _time("direction + status (keyset)", args.queries,
-                keyset(lambda: CallLogFilter(direction="inbound", status="MISSED")))
-    await _time("from one caller of 1000 (keyset)", args.queries,
-                keyset(lambda: CallLogFilter(from_number=rng.choice(callers))))
-    await _time("staff member (keyset)", args.queries,
-                keyset(lambda: CallLogFilter(staff_id=rng.choice(staff))))
-    await _time("has_recording (keyset)", args.queries,
-                keyset(lambda: CallLogFilter(has_recording=True)))
-    await _time("has_voicemail, 2.5 % of calls (keyset)", args.queries,
-                keyset(lambda: CallLogFilter(has_voicemail=True)))
-    await _time("one week window (keyset)", args.queries, keyset(window))
-    await _time("40 pages by cursor (all 40, from the top)", max(3, args.queries // 20), deep)
-    await _time("page 1 with total, one week window", args.queries, paged(window))
-    await _time("page 1 with total, unfiltered", max(5, args.queries // 20),
-                paged(CallLogFilter))
+    if not args.search_only:
+        await _time("direction + status (keyset)", args.queries,
+                    keyset(lambda: CallLogFilter(direction="inbound", status="MISSED")))
+        await _time("from one caller of 1000 (keyset)", args.queries,
+                    keyset(lambda: CallLogFilter(from_number=rng.choice(callers))))
+        await _time("staff member (keyset)", args.queries,
+                    keyset(lambda: CallLogFilter(staff_id=rng.choice(staff))))
+        await _time("has_recording (keyset)", args.queries,
+                    keyset(lambda: CallLogFilter(has_recording=True)))
+        await _time("has_voicemail, 2.5 % of calls (keyset)", args.queries,
+                    keyset(lambda: CallLogFilter(has_voicemail=True)))
+        await _time("one week window (keyset)", args.queries, keyset(window))
+        await _time("40 pages by cursor (all 40, from the top)", max(3, args.queries // 20), deep)
+        await _time("page 1 with total, one week window", args.queries, paged(window))
+        await _time("page 1 with total, unfiltered", max(5, args.queries // 20),
+                    paged(CallLogFilter))
     if args.transcripts:
-        await _search(maker, tenant, words, args.transcripts, args.queries, base)
+        await _search(maker, tenant, words, args.transcripts, args.queries, base, callers)
 
         async def storage_check() -> object:
             async with maker() as s:
@@ -253,7 +259,7 @@ async def main() -> None:
 
 async def _search(
     maker: Any, tenant: str, words: collections.Counter[str], count: int, queries: int,
-    base: float,
+    base: float, callers: list[str],
 ) -> None:
     """Time ranked transcript search for words of a high, median and low frequency."""
     ranked = [w for w, _ in words.most_common() if len(w) > 3]
@@ -265,8 +271,8 @@ async def _search(
     def search(q: str, **filters: Any) -> Callable[[], Awaitable[object]]:
         async def run() -> object:
             async with maker() as s:
-                return await transcripts.search_transcripts(s, q, tenant_id=tenant, limit=25,
-                                                            **filters)
+                return await transcripts.search_transcripts(s, q, tenant_id=tenant,
+                                                            **{"limit": 25, **filters})
         return run
 
     await _time(f"search frequent word {frequent!r}", queries, search(frequent), base=base)
@@ -277,6 +283,13 @@ async def _search(
     await _time(f"search {frequent!r} within a month", queries,
                 search(frequent, date_start=month_start,
                        date_end=month_start + timedelta(days=30)), base=base)
+    await _time(f"search {frequent!r}, inbound", queries,
+                search(frequent, direction="inbound"), base=base)
+    pick = random.Random(5)
+    await _time(f"search {frequent!r}, one caller of 1000", queries,
+                lambda: search(frequent, number=pick.choice(callers))(), base=base)
+    await _time(f"search {frequent!r}, page 100 (past a rank window)", max(5, queries // 10),
+                search(frequent, page=100), base=base)
 
 
 if __name__ == "__main__":

@@ -5,25 +5,34 @@ the recording row, so no recording is ever left without its job. The worker
 stores results with :func:`save_transcript`; older transcripts of the same
 recording stay, with their model name, and lose ``is_current``.
 
-Search is full-text: SQLite FTS5 (table ``transcripts_fts``, kept by
-triggers) or PostgreSQL ``tsvector`` (generated column ``search_vector``
-with a GIN index), both from migration 0002; ranked, with ``<mark>``
-highlighted snippets.
+Search is full-text: SQLite FTS5 or PostgreSQL ``tsvector`` (a GIN index),
+in a ``transcript_search`` index kept by triggers (migration 0010) that also
+holds each transcript's tenant, direction, numbers and time, so filters and
+counts need no join. Ranked within blocks of the newest matches, with
+``<mark>`` highlighted snippets; counts are capped.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import TextClause, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.ids import new_uuid
-from switchboard.models import Recording, SystemState, Transcript, TranscriptionJob, Voicemail
+from switchboard.models import (
+    CallLog,
+    Recording,
+    SystemState,
+    Transcript,
+    TranscriptionJob,
+    Voicemail,
+)
 from switchboard.models.base import UTCDateTime, utcnow
 from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.paging import Page, check_paging, paginate
@@ -250,10 +259,51 @@ async def worker_heartbeats(session: AsyncSession) -> list[WorkerHeartbeat]:
 
 # -- search ----------------------------------------------------------------
 
+# Hits are ranked by relevance within blocks of this many matches, newest
+# block first: a word found in 60 k transcripts ranks its newest 2 000 (a few
+# ms), not all of them. A query with fewer matches is ranked as a whole.
+RANK_WINDOW = 2000
+# Matches are counted up to here; past it ``total`` is this lower bound and
+# ``total_exact`` is false.
+COUNT_CAP = 10_000
+_SNIPPET_WORDS = 16
+_PG_HEADLINE = (
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+# SQLite keys a document by its time: milliseconds since 1970 * 4096 + n.
+_SQLITE_KEY = "CAST(round((julianday(:{name}) - 2440587.5) * 86400000.0) AS INTEGER) * 4096"
 
-def _fts5_query(q: str) -> str:
-    """Every word of ``q`` as a quoted FTS5 string: all must occur, no syntax."""
-    return " ".join(f'"{w}"' for w in _WORD.findall(q))
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of search hits, best first, and how many transcripts matched.
+
+    ``total`` is exact when ``total_exact``; otherwise more than
+    :data:`COUNT_CAP` matched and ``total`` is that lower bound.
+    """
+
+    items: Sequence[SearchHit]
+    total: int
+    total_exact: bool
+    page: int
+    limit: int
+
+
+def facet_token(kind: str, value: str) -> str:
+    """The index token of a facet (migration 0010): ``x<kind><hex of value>0``."""
+    return f"x{kind}{value.encode('utf-8').hex()}0"
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """A validated search, as both dialects need it."""
+
+    words: list[str]
+    raw: str
+    facets: list[str]
+    date_start: datetime | None
+    date_end: datetime | None
 
 
 async def search_transcripts(
@@ -267,14 +317,20 @@ async def search_transcripts(
     number: str | None = None,
     page: int = 1,
     limit: int = 25,
-) -> Page[SearchHit]:
+) -> SearchPage:
     """Full-text search over current transcripts, best match first.
+
+    The index (migration 0010) holds the tenant, direction, numbers and time
+    of each transcript, so filtering, counting and picking the page need no
+    join; the page's hits are then joined to their call logs.
 
     Args:
         session: The database session (SQLite or PostgreSQL).
-        q: Words to find; every word must occur (stemmed on PostgreSQL).
+        q: Words to find; every word must occur (stemmed). On PostgreSQL
+            ``websearch_to_tsquery`` syntax (quotes, ``or``, ``-``) applies.
         tenant_id: Only this tenant's transcripts (None: all).
-        date_start: Calls started at or after this time.
+        date_start: Calls started at or after this time (millisecond precision;
+            UTC when it has no zone).
         date_end: Calls started before this time.
         direction: ``inbound`` or ``outbound`` (any case).
         number: A number the call was from or to.
@@ -283,88 +339,216 @@ async def search_transcripts(
 
     Returns:
         One page of hits with ``<mark>`` highlighted snippets, and the total.
+        Relevance orders hits within blocks of :data:`RANK_WINDOW` matches,
+        newest block first.
 
     Raises:
         BadRequest: ``q`` has no words, or a paging value is out of range.
     """
     check_paging(page, limit)
-    if not _WORD.search(q or ""):
+    words = _WORD.findall(q or "")
+    if not words:
         raise BadRequest("q must contain at least one word", field="q")
-    dialect = session.get_bind().dialect
-    postgres = dialect.name == "postgresql"
-    where = ["t.is_current = :current"]
-    params: dict[str, Any] = {"current": True, "limit": limit, "offset": (page - 1) * limit}
+    # A date without a zone is UTC, as in the call-log filters.
+    if date_start is not None and date_start.tzinfo is None:
+        date_start = date_start.replace(tzinfo=UTC)
+    if date_end is not None and date_end.tzinfo is None:
+        date_end = date_end.replace(tzinfo=UTC)
+    facets = []
     if tenant_id is not None:
-        where.append("t.tenant_id = :tenant_id")
-        params["tenant_id"] = tenant_id
-    if date_start is not None:
-        where.append("COALESCE(c.started_at, t.created_at) >= :date_start")
-        params["date_start"] = date_start
-    if date_end is not None:
-        where.append("COALESCE(c.started_at, t.created_at) < :date_end")
-        params["date_end"] = date_end
+        facets.append(facet_token("t", tenant_id))
     if direction:
-        where.append("c.direction = :direction")
-        params["direction"] = direction.upper()
+        facets.append(facet_token("d", direction.upper()))
     if number:
-        where.append("(c.from_number = :number OR c.to_number = :number)")
-        params["number"] = number
-    if postgres:
-        params["q"] = q
-        source = (
-            "FROM transcripts t CROSS JOIN websearch_to_tsquery('english', :q) AS query "
-            "LEFT JOIN call_logs c ON c.call_sid = t.call_sid"
-        )
-        where.append("t.search_vector @@ query")
-        snippet = (
-            "ts_headline('english', t.text, query, 'StartSel=<mark>, StopSel=</mark>, "
-            'MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "\')'
-        )
-        score, order = "ts_rank_cd(t.search_vector, query)", "score DESC"
-    else:
-        params["q"] = _fts5_query(q)
-        source = (
-            "FROM transcripts_fts f JOIN transcripts t ON t.id = f.transcript_id "
-            "LEFT JOIN call_logs c ON c.call_sid = t.call_sid"
-        )
-        where.append("transcripts_fts MATCH :q")
-        snippet = f"snippet(transcripts_fts, 0, '{MARK_START}', '{MARK_END}', '…', 16)"
-        score, order = "bm25(transcripts_fts)", "score ASC"
-    condition = " AND ".join(where)
-    dates = [bindparam(n, type_=UTCDateTime()) for n in ("date_start", "date_end") if n in params]
-    count_sql = text(f"SELECT COUNT(*) {source} WHERE {condition}").bindparams(*dates)
-    count_params = {k: v for k, v in params.items() if k not in ("limit", "offset")}
-    total = (await session.execute(count_sql, count_params)).scalar_one()
-    rows_sql = text(
-        f"SELECT t.id, t.recording_id, t.call_sid, t.model, {snippet} AS snippet, "
-        f"{score} AS score, t.created_at, c.started_at, c.direction, c.from_number, "
-        f"c.to_number {source} WHERE {condition} ORDER BY {order}, t.created_at DESC "
-        "LIMIT :limit OFFSET :offset"
-    ).bindparams(*dates)
-    rows = (await session.execute(rows_sql, params)).all()
-    as_utc = UTCDateTime()
-    hits = [
-        SearchHit(
-            transcript_id=r[0],
-            recording_id=r[1],
-            call_sid=r[2],
-            model=r[3],
-            snippet=r[4] or "",
-            rank=abs(float(r[5] or 0.0)),
-            created_at=_as_datetime(as_utc, r[6], dialect) or utcnow(),
-            started_at=_as_datetime(as_utc, r[7], dialect),
-            direction=r[8],
-            from_number=r[9],
-            to_number=r[10],
-        )
-        for r in rows
-    ]
-    return Page(items=hits, total=int(total), page=page, limit=limit)
+        facets.append(facet_token("n", number))
+    query = _Query(words=words, raw=q, facets=facets, date_start=date_start, date_end=date_end)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    search = _PostgresSearch(query) if postgres else _SqliteSearch(query)
+    counted = (await session.execute(search.count_sql(), search.params)).scalar_one()
+    offset = (page - 1) * limit
+    first = offset // RANK_WINDOW
+    start = offset - first * RANK_WINDOW
+    ranked: list[tuple[Any, float]] = []
+    block = first
+    # Blocks overlapping the page (two when it straddles a boundary).
+    while len(ranked) < start + limit and (counted > COUNT_CAP or block * RANK_WINDOW < counted):
+        params = {**search.params, "window": RANK_WINDOW, "skip": block * RANK_WINDOW}
+        rows = (await session.execute(search.block_sql(), params)).all()
+        # Best first; the newer of equal scores first (rows come newest first).
+        scored = [(row[0], search.relevance(row[1]), i) for i, row in enumerate(rows)]
+        scored.sort(key=lambda hit: (-hit[1], hit[2]))
+        ranked.extend((key, relevance) for key, relevance, _ in scored)
+        if len(rows) < RANK_WINDOW:
+            break
+        block += 1
+    page_rows = ranked[start : start + limit]
+    hits = await _hits(session, search, page_rows)
+    return SearchPage(
+        items=hits,
+        total=min(int(counted), COUNT_CAP),
+        total_exact=counted <= COUNT_CAP,
+        page=page,
+        limit=limit,
+    )
 
 
-def _as_datetime(kind: UTCDateTime, value: Any, dialect: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return kind.process_result_value(value, dialect)
+class _SqliteSearch:
+    """FTS5 statements over ``transcript_search`` (rowid = time key)."""
+
+    def __init__(self, query: _Query) -> None:
+        words = " AND ".join(f'"{w}"' for w in query.words)
+        match = f"{{text}} : ({words})"
+        for token in query.facets:
+            match += f' AND {{facets}} : "{token}"'
+        self.params: dict[str, Any] = {"match": match, "cap": COUNT_CAP + 1}
+        where = ["transcript_search MATCH :match"]
+        self._binds = []
+        if query.date_start is not None:
+            where.append("rowid >= " + _SQLITE_KEY.format(name="date_start"))
+            self.params["date_start"] = query.date_start
+            self._binds.append(bindparam("date_start", type_=UTCDateTime()))
+        if query.date_end is not None:
+            where.append("rowid < " + _SQLITE_KEY.format(name="date_end"))
+            self.params["date_end"] = query.date_end
+            self._binds.append(bindparam("date_end", type_=UTCDateTime()))
+        self._where = " AND ".join(where)
+
+    def count_sql(self) -> TextClause:
+        """How many documents match, up to ``:cap``."""
+        return text(
+            f"SELECT count(*) FROM (SELECT 1 FROM transcript_search WHERE {self._where} LIMIT :cap)"
+        ).bindparams(*self._binds)
+
+    def block_sql(self) -> TextClause:
+        """Keys and bm25 of the ``:window`` matches after ``:skip``, newest first."""
+        # Weight 0 for the facets column: filters do not change relevance.
+        return text(
+            "SELECT rowid, bm25(transcript_search, 1.0, 0.0) FROM transcript_search "
+            f"WHERE {self._where} ORDER BY rowid DESC LIMIT :window OFFSET :skip"
+        ).bindparams(*self._binds)
+
+    @staticmethod
+    def relevance(score: Any) -> float:
+        """bm25 is lower for better matches; relevance is higher."""
+        return -float(score or 0.0)
+
+    async def snippets(self, session: AsyncSession, keys: list[Any]) -> dict[str, str]:
+        """Highlighted snippets of the page's documents, by transcript id."""
+        sql = text(
+            f"SELECT k.transcript_id, snippet(transcript_search, 0, '{MARK_START}', "
+            f"'{MARK_END}', '…', {_SNIPPET_WORDS}) FROM transcript_search "
+            "JOIN transcript_search_keys k ON k.key = transcript_search.rowid "
+            "WHERE transcript_search MATCH :match AND transcript_search.rowid IN :keys"
+        ).bindparams(bindparam("keys", expanding=True))
+        rows = await session.execute(sql, {"match": self.params["match"], "keys": keys})
+        return {r[0]: r[1] or "" for r in rows}
+
+    async def transcript_ids(self, session: AsyncSession, keys: list[Any]) -> dict[Any, str]:
+        """Transcript id of each index key."""
+        sql = text(
+            "SELECT key, transcript_id FROM transcript_search_keys WHERE key IN :keys"
+        ).bindparams(bindparam("keys", expanding=True))
+        return {r[0]: r[1] for r in await session.execute(sql, {"keys": keys})}
+
+
+class _PostgresSearch:
+    """Full-text statements over ``transcript_search`` (GIN on ``document``)."""
+
+    def __init__(self, query: _Query) -> None:
+        self.params: dict[str, Any] = {"q": query.raw, "cap": COUNT_CAP + 1}
+        matches = "s.document @@ tq"
+        if query.facets:
+            matches = "s.document @@ (tq && CAST(:facets AS tsquery))"
+            self.params["facets"] = " & ".join(f"'{t}'" for t in query.facets)
+        # An empty query (only stop words) would leave the facets alone to match.
+        where = ["numnode(tq) > 0", matches]
+        if query.date_start is not None:
+            where.append("s.at >= :date_start")
+            self.params["date_start"] = query.date_start
+        if query.date_end is not None:
+            where.append("s.at < :date_end")
+            self.params["date_end"] = query.date_end
+        self._where = " AND ".join(where)
+        self._source = "FROM transcript_search s, websearch_to_tsquery('english', :q) AS tq"
+
+    def count_sql(self) -> TextClause:
+        """How many documents match, up to ``:cap``."""
+        return text(
+            f"SELECT count(*) FROM (SELECT 1 {self._source} WHERE {self._where} LIMIT :cap) m"
+        )
+
+    def block_sql(self) -> TextClause:
+        """Ids and ts_rank of the ``:window`` matches after ``:skip``, newest first."""
+        return text(
+            f"SELECT s.transcript_id, ts_rank(s.document, tq) {self._source} "
+            f"WHERE {self._where} ORDER BY s.at DESC, s.transcript_id DESC "
+            "LIMIT :window OFFSET :skip"
+        )
+
+    @staticmethod
+    def relevance(score: Any) -> float:
+        """ts_rank is higher for better matches."""
+        return float(score or 0.0)
+
+    async def snippets(self, session: AsyncSession, keys: list[Any]) -> dict[str, str]:
+        """Highlighted snippets of the page's transcripts, by transcript id."""
+        sql = text(
+            f"SELECT t.id, ts_headline('english', t.text, tq, '{_PG_HEADLINE}') "
+            "FROM transcripts t, websearch_to_tsquery('english', :q) AS tq WHERE t.id IN :keys"
+        ).bindparams(bindparam("keys", expanding=True))
+        rows = await session.execute(sql, {"q": self.params["q"], "keys": keys})
+        return {r[0]: r[1] or "" for r in rows}
+
+    async def transcript_ids(self, session: AsyncSession, keys: list[Any]) -> dict[Any, str]:
+        """The keys are the transcript ids."""
+        return {k: k for k in keys}
+
+
+async def _hits(
+    session: AsyncSession,
+    search: _SqliteSearch | _PostgresSearch,
+    ranked: list[tuple[Any, float]],
+) -> list[SearchHit]:
+    """The page's hits in rank order, joined to their transcripts and call logs."""
+    if not ranked:
+        return []
+    keys = [key for key, _ in ranked]
+    ids = await search.transcript_ids(session, keys)
+    snippets = await search.snippets(session, keys)
+    stmt = (
+        select(
+            Transcript.id,
+            Transcript.recording_id,
+            Transcript.call_sid,
+            Transcript.model,
+            Transcript.created_at,
+            CallLog.started_at,
+            CallLog.direction,
+            CallLog.from_number,
+            CallLog.to_number,
+        )
+        .outerjoin(CallLog, CallLog.call_sid == Transcript.call_sid)
+        .where(Transcript.id.in_(list(ids.values())))
+    )
+    rows = {r.id: r for r in await session.execute(stmt)}
+    hits = []
+    for key, relevance in ranked:
+        row = rows.get(ids.get(key, ""))
+        if row is None:  # deleted since it was ranked
+            continue
+        hits.append(
+            SearchHit(
+                transcript_id=row.id,
+                recording_id=row.recording_id,
+                call_sid=row.call_sid,
+                model=row.model,
+                snippet=snippets.get(row.id, ""),
+                rank=abs(relevance),
+                created_at=row.created_at,
+                started_at=row.started_at,
+                direction=row.direction,
+                from_number=row.from_number,
+                to_number=row.to_number,
+            )
+        )
+    return hits

@@ -49,7 +49,11 @@ async def search(
     direction: Literal["inbound", "outbound"] | None = None,
     number: Annotated[str | None, Query(max_length=32)] = None,
 ) -> SearchPageOut:
-    """Calls whose transcript has every word of ``q``, best match first."""
+    """Calls whose transcript has every word of ``q``, best match first.
+
+    Relevance orders the hits within blocks of the newest 2 000 matches; a
+    word found in more transcripts than that lists its newest block first.
+    """
     page = await transcript_service.search_transcripts(
         session,
         q,
@@ -64,6 +68,7 @@ async def search(
     return SearchPageOut(
         items=[SearchHitOut.of(h) for h in page.items],
         total=page.total,
+        total_exact=page.total_exact,
         page=page.page,
         limit=page.limit,
     )

@@ -99,9 +99,14 @@ class SearchHitOut(BaseModel):
 
 
 class SearchPageOut(BaseModel):
-    """A page of search hits, best first."""
+    """A page of search hits, best first.
+
+    ``total`` counts the matches exactly while ``total_exact`` is true; past
+    10 000 matches it is that lower bound and ``total_exact`` is false.
+    """
 
     items: list[SearchHitOut]
     total: int
+    total_exact: bool = True
     page: int
     limit: int
