@@ -6,8 +6,8 @@ filter by tenant, currency, date, direction and number, so a common word
 counts and the recency order; the joins are made for one page of hits.
 
 Only current transcripts are indexed. Each indexed document carries facet
-tokens: ``xt<hex of tenant id>0``, ``xd<hex of direction>0`` and
-``xn<hex of number>0`` for the call's from and to numbers (hex keeps the
+tokens: ``xd<hex of direction>0`` and ``xn<hex of number>0`` for the call's
+from and to numbers, and on SQLite ``xt<hex of tenant id>0`` (hex keeps the
 tokens whole under every tokenizer; the final digit keeps Porter's stemmer
 off them). The time of a document is its call's ``started_at``, else the
 transcript's ``created_at``.
@@ -17,8 +17,10 @@ whose rowid is ``milliseconds since 1970 * 4096 + n`` (``n`` tells apart
 transcripts of the same millisecond), so a date range is a rowid range and
 newest first is rowid order; ``transcript_search_keys`` maps rowids to
 transcript ids. PostgreSQL: table ``transcript_search`` (``transcript_id``,
-``at``, ``document`` tsvector with the facets as lexemes) with a GIN index
-on ``document`` and a btree on ``at``. Both are kept by triggers on
+``tenant_id``, ``at``, ``document`` tsvector with the facets as lexemes)
+with a GIN index on ``document`` and btrees on ``(tenant_id, at,
+transcript_id)`` and ``(at, transcript_id)``: a word in most transcripts
+reads a tenant's newest rows in order, a rare one the GIN index. Both are kept by triggers on
 ``transcripts`` and on ``call_logs`` (a call log written or changed after
 its transcript re-indexes it). Replaces migration 0002's ``transcripts_fts``
 and ``search_vector``; existing rows are indexed here.
@@ -100,7 +102,8 @@ _SQLITE_UP = [
     "CREATE TRIGGER transcript_search_delete AFTER DELETE ON transcripts BEGIN "
     + _SQLITE_UNINDEX_OLD
     + "END",
-    "CREATE TRIGGER transcript_search_call_insert AFTER INSERT ON call_logs BEGIN "
+    "CREATE TRIGGER transcript_search_call_insert AFTER INSERT ON call_logs "
+    "WHEN EXISTS (SELECT 1 FROM transcripts WHERE call_sid = new.call_sid) BEGIN "
     + _SQLITE_REINDEX_CALL
     + "END",
     "CREATE TRIGGER transcript_search_call_update AFTER UPDATE OF "
@@ -135,17 +138,16 @@ _PG_UP = [
     "ALTER TABLE transcripts DROP COLUMN IF EXISTS search_vector",
     "CREATE TABLE transcript_search ("
     "transcript_id VARCHAR(36) PRIMARY KEY REFERENCES transcripts (id) ON DELETE CASCADE, "
-    "at TIMESTAMPTZ NOT NULL, document TSVECTOR NOT NULL)",
+    "tenant_id VARCHAR(36), at TIMESTAMPTZ NOT NULL, document TSVECTOR NOT NULL)",
     """
     CREATE FUNCTION transcript_search_sync(tid VARCHAR) RETURNS void
     LANGUAGE plpgsql AS $$
     BEGIN
         DELETE FROM transcript_search WHERE transcript_id = tid;
-        INSERT INTO transcript_search (transcript_id, at, document)
-        SELECT t.id, COALESCE(c.started_at, t.created_at),
+        INSERT INTO transcript_search (transcript_id, tenant_id, at, document)
+        SELECT t.id, t.tenant_id, COALESCE(c.started_at, t.created_at),
                to_tsvector('english', coalesce(t.text, ''))
                || array_to_tsvector(array_remove(ARRAY[
-                   'xt' || encode(convert_to(t.tenant_id, 'UTF8'), 'hex') || '0',
                    'xd' || encode(convert_to(c.direction, 'UTF8'), 'hex') || '0',
                    'xn' || encode(convert_to(c.from_number, 'UTF8'), 'hex') || '0',
                    'xn' || encode(convert_to(c.to_number, 'UTF8'), 'hex') || '0'
@@ -171,16 +173,18 @@ _PG_UP = [
         RETURN NULL;
     END $$
     """,
-    "INSERT INTO transcript_search (transcript_id, at, document) "
-    "SELECT t.id, COALESCE(c.started_at, t.created_at), "
+    "INSERT INTO transcript_search (transcript_id, tenant_id, at, document) "
+    "SELECT t.id, t.tenant_id, COALESCE(c.started_at, t.created_at), "
     "to_tsvector('english', coalesce(t.text, '')) || array_to_tsvector(array_remove(ARRAY["
-    "'xt' || encode(convert_to(t.tenant_id, 'UTF8'), 'hex') || '0', "
     "'xd' || encode(convert_to(c.direction, 'UTF8'), 'hex') || '0', "
     "'xn' || encode(convert_to(c.from_number, 'UTF8'), 'hex') || '0', "
     "'xn' || encode(convert_to(c.to_number, 'UTF8'), 'hex') || '0']::text[], NULL)) "
     "FROM transcripts t LEFT JOIN call_logs c ON c.call_sid = t.call_sid WHERE t.is_current",
     "CREATE INDEX ix_transcript_search_document ON transcript_search USING gin (document)",
-    "CREATE INDEX ix_transcript_search_at ON transcript_search (at)",
+    # A tenant's newest matches first: a backward scan, no sort.
+    "CREATE INDEX ix_transcript_search_tenant_at ON transcript_search "
+    "(tenant_id, at, transcript_id)",
+    "CREATE INDEX ix_transcript_search_at ON transcript_search (at, transcript_id)",
     "CREATE TRIGGER transcript_search_on_transcript AFTER INSERT OR UPDATE OF "
     "text, is_current, tenant_id, call_sid, created_at ON transcripts "
     "FOR EACH ROW EXECUTE FUNCTION transcript_search_on_transcript()",

@@ -51,7 +51,7 @@ async def search(
 ) -> SearchPageOut:
     """Calls whose transcript has every word of ``q``, best match first.
 
-    Relevance orders the hits within blocks of the newest 2 000 matches; a
+    Relevance orders the hits within blocks of the newest 1 000 matches; a
     word found in more transcripts than that lists its newest block first.
     """
     page = await transcript_service.search_transcripts(

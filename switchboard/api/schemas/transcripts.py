@@ -102,7 +102,7 @@ class SearchPageOut(BaseModel):
     """A page of search hits, best first.
 
     ``total`` counts the matches exactly while ``total_exact`` is true; past
-    10 000 matches it is that lower bound and ``total_exact`` is false.
+    1 000 matches it is that lower bound and ``total_exact`` is false.
     """
 
     items: list[SearchHitOut]
