@@ -358,9 +358,7 @@ async def search_transcripts(
         date_start = date_start.replace(tzinfo=UTC)
     if date_end is not None and date_end.tzinfo is None:
         date_end = date_end.replace(tzinfo=UTC)
-    facets = []
-    if tenant_id is not None:
-        facets.append(facet_token("t", tenant_id))
+    facets = []  # the call's direction and numbers; the tenant is apart
     if direction:
         facets.append(facet_token("d", direction.upper()))
     if number:
@@ -416,7 +414,8 @@ class _SqliteSearch:
     def __init__(self, query: _Query) -> None:
         words = " AND ".join(f'"{w}"' for w in query.words)
         match = f"{{text}} : ({words})"
-        for token in query.facets:
+        tenant = [] if query.tenant_id is None else [facet_token("t", query.tenant_id)]
+        for token in tenant + query.facets:
             match += f' AND {{facets}} : "{token}"'
         self.params: dict[str, Any] = {"match": match, "cap": COUNT_CAP + 1}
         where = ["transcript_search MATCH :match"]
@@ -471,7 +470,7 @@ class _PostgresSearch:
 
     def __init__(self, query: _Query) -> None:
         self.params: dict[str, Any] = {"q": query.raw, "cap": COUNT_CAP + 1}
-        lexemes = [f"'{t}'" for t in query.facets if not t.startswith("xt")]
+        lexemes = [f"'{t}'" for t in query.facets]
         matches = "s.document @@ tq"
         if lexemes:
             matches = "s.document @@ (tq && CAST(:facets AS tsquery))"
