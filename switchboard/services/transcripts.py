@@ -381,21 +381,28 @@ async def search_transcripts(
     first = offset // RANK_WINDOW
     start = offset - first * RANK_WINDOW
     ranked: list[tuple[Any, float]] = []
-    counted: int | None = None
+    counted: int | None = None  # how many match, when known
+    at_least = 0
     block = first
-    # The blocks overlapping the page (two when it straddles a boundary).
+    # The blocks overlapping the page (two when it straddles a boundary). Each
+    # asks for one match more than it ranks, to know whether more follow.
     while len(ranked) < start + limit:
-        params = {**search.params, "window": RANK_WINDOW, "skip": block * RANK_WINDOW}
+        params = {**search.params, "window": RANK_WINDOW + 1, "skip": block * RANK_WINDOW}
         rows = (await session.execute(search.block_sql(), params)).all()
+        more = len(rows) > RANK_WINDOW
+        rows = rows[:RANK_WINDOW]
         # Best first; the newer of equal scores first (rows come newest first).
         scored = [(row[0], search.relevance(row[1]), i) for i, row in enumerate(rows)]
         scored.sort(key=lambda hit: (-hit[1], hit[2]))
         ranked.extend((key, relevance) for key, relevance, _ in scored)
-        if len(rows) < RANK_WINDOW:
+        if not more:
             if rows or block == 0:  # the last block: every match is known
                 counted = block * RANK_WINDOW + len(rows)
             break
+        at_least = (block + 1) * RANK_WINDOW + 1
         block += 1
+    if counted is None and at_least > COUNT_CAP:
+        counted = at_least  # past the cap: no need to count
     if counted is None:
         counted = (await session.execute(search.count_sql(), search.params)).scalar_one()
     hits = await _hits(session, search, ranked[start : start + limit])

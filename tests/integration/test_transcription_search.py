@@ -336,3 +336,24 @@ async def test_migration_0010_indexes_the_transcripts_already_there(
     await add_call(sessions, tmp_path, silence, "a third invoice")
     async with sessions() as session:
         assert (await service.search_transcripts(session, "invoice")).total == 3
+
+
+async def test_total_is_exact_up_to_the_cap_and_a_lower_bound_past_it(
+    sessionmaker: Sessions, tmp_path: Path, silence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "RANK_WINDOW", 3)
+    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    for day in range(3):
+        await add_call(sessionmaker, tmp_path, silence, "a question about billing",
+                       started_at=DAY + timedelta(days=day))
+    async with sessionmaker() as session:
+        exact = await service.search_transcripts(session, "billing", limit=2)
+    assert (exact.total, exact.total_exact, len(exact.items)) == (3, True, 2)
+    await add_call(sessionmaker, tmp_path, silence, "billing again")
+    async with sessionmaker() as session:
+        capped = await service.search_transcripts(session, "billing", limit=2)
+        last = await service.search_transcripts(session, "billing", page=2, limit=2)
+        beyond = await service.search_transcripts(session, "billing", page=3, limit=2)
+    assert (capped.total, capped.total_exact) == (3, False)
+    assert (last.total, last.total_exact, len(last.items)) == (3, False, 2)
+    assert beyond.items == [] and beyond.total == 3 and beyond.total_exact is False
