@@ -319,6 +319,7 @@ async def drive(
 async def serve_engine() -> None:
     """Child process: run one Engine from ``SWITCHBOARD_*`` settings until SIGTERM."""
     from switchboard.engine.service import Engine  # only the child needs it
+    from switchboard.runtime import freeze_startup_heap
 
     settings = Settings()
     logs.configure(os.environ.get("SB_BENCH_LOG_LEVEL", "WARNING"))
@@ -328,6 +329,7 @@ async def serve_engine() -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await engine.start()
     await engine.wait_ready()
+    freeze_startup_heap()  # as ``switchboard serve`` does
     print("ready", flush=True)
     await stop.wait()
     await engine.stop()

@@ -36,6 +36,7 @@ class Leg:
     ended_at: datetime | None = None
     dial_status: str | None = None
     cause: int | None = None
+    gone: bool = False  # Asterisk said the channel left the app or was destroyed
 
 
 @dataclass(slots=True)

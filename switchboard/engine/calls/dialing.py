@@ -335,7 +335,8 @@ class Dialer:
         finally:
             leg.ended_at = self._ch.clock()
             self._writer.update_leg(leg.leg_sid, ended_at=leg.ended_at)
-            await self._ch.quietly("DELETE", f"channels/{leg.channel_id}")
+            if not leg.gone:  # the called party hanging up is the usual end
+                await self._ch.quietly("DELETE", f"channels/{leg.channel_id}")
             await self._ch.quietly("DELETE", f"bridges/{bridge_id}")
             self._ch.registry.detach(bridge_id)
             call.bridge_id = None
@@ -362,8 +363,11 @@ def _entered_stasis(leg: Leg, event: Event) -> bool:
 
 
 def _gone(event: Event, leg: Leg) -> bool:
-    """Whether ``leg`` left the call."""
-    return (
-        event.get("type") in ("ChannelDestroyed", "ChannelLeftBridge", "StasisEnd")
-        and event.get("channel", {}).get("id") == leg.channel_id
-    )
+    """Whether ``leg`` left the call (``leg.gone`` if it left Asterisk's app too)."""
+    kind = event.get("type")
+    if event.get("channel", {}).get("id") != leg.channel_id:
+        return False
+    if kind in ("ChannelDestroyed", "StasisEnd"):
+        leg.gone = True
+        return True
+    return kind == "ChannelLeftBridge"
