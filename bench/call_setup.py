@@ -12,6 +12,13 @@ script's event loop is in the measurement:
 - dialplan path: ``sb-bench-dialplan`` stamps ``SBCallEnter`` and runs
   ``Dial(Local/1@sb-sim)`` directly -> the same ``SBTargetStart`` stamp.
 
+- minimal ARI path: ``sb-bench-ari`` stamps ``SBCallEnter`` and enters
+  ``Stasis(sb-bench-minimal)``, a bare ARI app (:class:`MinimalApp`, its own
+  process, the same ARI client and lanes as the engine) that originates the
+  target at once and bridges it on answer: no routing, no call log. It is
+  the floor any ARI engine pays on this machine, so "engine vs minimal"
+  shows what Switchboard's own work costs.
+
 The engine runs in its own process (as in production), so this script's own
 work (placing calls, reading AMI events) does not compete with it. Calls are
 placed sequentially and with 20 in flight; p50/p99 of both paths, the engine
@@ -45,9 +52,10 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -55,15 +63,18 @@ from switchboard import logs
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
 from switchboard.config import Settings
 from switchboard.engine.ami.client import AmiClient
+from switchboard.engine.ari.client import AriClient
 from switchboard.models import ForwardingRule, PhoneNumber, Tenant, Trunk
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.models.state import bump_routing_revision
+from switchboard.runtime import freeze_startup_heap
 from switchboard.simulate import SimulationError, place_call
 
 DID = "+15550100999"
 CALLER = "+15557654321"
-PATHS = {"dialplan": "sb-bench-dialplan", "engine": "sb-bench-engine"}
+PATHS = {"dialplan": "sb-bench-dialplan", "ari": "sb-bench-ari", "engine": "sb-bench-engine"}
+MINIMAL_APP = "sb-bench-minimal"
 RING_SECONDS = 0.05
 TALK_SECONDS = 0.1
 
@@ -178,25 +189,30 @@ async def run_batch(
 
 @dataclass(frozen=True)
 class CpuMeter:
-    """CPU seconds used so far by the Asterisk and engine processes (all threads)."""
+    """CPU seconds used so far by Asterisk and by each path's app process (all threads)."""
 
     asterisk_pid: int
-    engine_pid: int
+    app_pids: dict[str, int]
 
-    def read(self) -> tuple[float, float]:
-        """(Asterisk, engine) CPU seconds since each process started."""
-        return _cpu_seconds(self.asterisk_pid), _cpu_seconds(self.engine_pid)
+    def read(self) -> dict[str, float]:
+        """CPU seconds since each process started, by ``asterisk`` and path name."""
+        pids = {"asterisk": self.asterisk_pid, **self.app_pids}
+        return {name: _cpu_seconds(pid) for name, pid in pids.items()}
+
+    def row(self, path: str, before: dict[str, float], calls: int) -> str:
+        """Milliseconds of CPU per call since ``before``: Asterisk and ``path``'s app."""
+        after = self.read()
+        per_call = {name: (after[name] - before[name]) * 1000 / max(calls, 1) for name in after}
+        text = f"  CPU per call: Asterisk {per_call['asterisk']:.2f} ms"
+        if path in self.app_pids:
+            text += f", {path} app {per_call[path]:.2f} ms"
+        return text
 
 
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     # After the command name: utime and stime are fields 14 and 15 of stat(5).
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_row(before: tuple[float, float], after: tuple[float, float], calls: int) -> str:
-    asterisk, engine = ((b - a) * 1000 / max(calls, 1) for a, b in zip(before, after, strict=True))
-    return f"  CPU per call: Asterisk {asterisk:.2f} ms, engine {engine:.2f} ms"
 
 
 async def run_sustained(
@@ -279,13 +295,13 @@ async def drive(
         for concurrency in modes:
             results: dict[str, list[float]] = {}
             print(f"\n{calls} calls per path, {concurrency} in flight")
-            for path in ("dialplan", "engine"):
+            for path in PATHS:
                 before = cpu.read()
                 values, failed = await run_batch(settings, stamps, path, calls, concurrency)
                 results[path] = values
                 print(_row(path, values) + (f"   FAILED {failed}" if failed else ""))
-                print(_cpu_row(before, cpu.read(), calls))
-            base, ours = results["dialplan"], results["engine"]
+                print(cpu.row(path, before, calls))
+            base, floor, ours = results["dialplan"], results["ari"], results["engine"]
             p50 = percentile(ours, 50) - percentile(base, 50)
             p99 = percentile(ours, 99) - percentile(base, 99)
             ratio = percentile(ours, 99) / max(percentile(base, 99), 1e-6)
@@ -293,13 +309,19 @@ async def drive(
                 f"  engine overhead: p50 {p50:+.2f} ms, p99 {p99:+.2f} ms "
                 f"(engine/dialplan p99 ratio {ratio:.1f}x; target p99 overhead <= 5 ms at 20)"
             )
+            own50 = percentile(ours, 50) - percentile(floor, 50)
+            own99 = percentile(ours, 99) - percentile(floor, 99)
+            print(
+                f"  over the minimal ARI app: p50 {own50:+.2f} ms, p99 {own99:+.2f} ms "
+                "(what routing, the call log and the flow cost)"
+            )
         async with httpx.AsyncClient(
             auth=(settings.ari_user, settings.ari_password),
             limits=httpx.Limits(max_connections=20),
         ) as client:
             for rate in rates:
                 print(f"\n{rate:g} new calls/s for {seconds:g} s, each up {hold:g} s")
-                for path in ("dialplan", "engine"):
+                for path in PATHS:
                     before = cpu.read()
                     values, failed, placed = await run_sustained(
                         settings,
@@ -311,15 +333,93 @@ async def drive(
                         client=client,
                     )
                     print(_row(path, values) + f"   failed {failed}/{placed}")
-                    print(_cpu_row(before, cpu.read(), placed))
+                    print(cpu.row(path, before, placed))
     finally:
         await ami.close()
+
+
+class MinimalApp:
+    """Dial the target on StasisStart, bridge the two on answer, clean up on hangup."""
+
+    def __init__(self) -> None:
+        self.ari: AriClient | None = None
+        self._peer: dict[str, str] = {}
+        self._bridge: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """ARI callback: start the work an event asks for."""
+        channel = event.get("channel", {}).get("id", "")
+        if event.get("type") == "StasisStart":
+            args = event.get("args") or []
+            if args and args[0] == "call":
+                self._spawn(self._dial(channel, *args[1:3]))
+            elif args and args[0] == "leg":
+                self._spawn(self._bridge_with(args[1], channel))
+        elif event.get("type") == "StasisEnd" and channel in self._peer:
+            self._spawn(self._end(channel))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _dial(self, caller: str, bench_id: str, simulate: str) -> None:
+        assert self.ari is not None
+        leg = str(uuid.uuid4())
+        body = {
+            "endpoint": "Local/1@sb-sim",
+            "app": MINIMAL_APP,
+            "appArgs": f"leg,{caller}",
+            "originator": caller,
+            "timeout": 20,
+            "variables": {"__SB_SIMULATE": simulate, "__SB_BENCH_ID": bench_id},
+        }
+        await self.ari.request("POST", f"channels/{leg}", body=body)
+        await self.ari.request("POST", f"channels/{caller}/ring")
+
+    async def _bridge_with(self, caller: str, leg: str) -> None:
+        assert self.ari is not None
+        bridge = str(uuid.uuid4())
+        self._peer |= {caller: leg, leg: caller}
+        self._bridge |= {caller: bridge, leg: bridge}
+        await self.ari.request("POST", f"channels/{caller}/answer")
+        await self.ari.request("POST", "bridges", {"type": "mixing", "bridgeId": bridge})
+        await self.ari.request(
+            "POST", f"bridges/{bridge}/addChannel", {"channel": f"{caller},{leg}"}
+        )
+
+    async def _end(self, channel: str) -> None:
+        assert self.ari is not None
+        other = self._peer.pop(channel, "")
+        self._peer.pop(other, None)
+        bridge = self._bridge.pop(channel, "")
+        self._bridge.pop(other, None)
+        for method, uri in (("DELETE", f"channels/{other}"), ("DELETE", f"bridges/{bridge}")):
+            with contextlib.suppress(Exception):  # it may have gone already
+                await self.ari.request(method, uri)
+
+
+async def serve_minimal() -> None:
+    """Child process: run :class:`MinimalApp` until SIGTERM."""
+    settings = Settings().model_copy(update={"ari_app": MINIMAL_APP})
+    app = MinimalApp()
+    app.ari = AriClient.from_settings(settings, on_event=app.on_event)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    app.ari.start()
+    await app.ari.wait_connected(20)
+    for lane in app.ari.lanes:
+        await lane.wait_connected(20)
+    freeze_startup_heap()
+    print("ready", flush=True)
+    await stop.wait()
+    await app.ari.close()
 
 
 async def serve_engine() -> None:
     """Child process: run one Engine from ``SWITCHBOARD_*`` settings until SIGTERM."""
     from switchboard.engine.service import Engine  # only the child needs it
-    from switchboard.runtime import freeze_startup_heap
 
     settings = Settings()
     logs.configure(os.environ.get("SB_BENCH_LOG_LEVEL", "WARNING"))
@@ -344,10 +444,12 @@ def raise_priority(pid: int, nice: int) -> None:
 
 
 @contextlib.contextmanager
-def engine_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """The engine in its own Python process, ready when this yields."""
+def engine_process(
+    env: dict[str, str], role: str = "--serve-engine"
+) -> Iterator[subprocess.Popen[str]]:
+    """The engine (or ``--serve-minimal``) in its own Python process, ready when this yields."""
     child = subprocess.Popen(  # noqa: S603 - this script, our own arguments
-        [sys.executable, __file__, "--serve-engine"],
+        [sys.executable, __file__, role],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         text=True,
@@ -356,7 +458,7 @@ def engine_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
         assert child.stdout is not None
         if child.stdout.readline().strip() != "ready":
             raise RuntimeError("the engine process did not become ready")
-        print(f"engine process pid {child.pid} (py-spy record -p {child.pid} to profile)")
+        print(f"{role[8:]} process pid {child.pid} (py-spy record -p {child.pid} to profile)")
         yield child
     finally:
         child.send_signal(signal.SIGTERM)
@@ -386,9 +488,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of a sustained run")
     parser.add_argument("--hold", type=float, default=1.0, help="seconds each sustained call lasts")
     parser.add_argument("--serve-engine", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-minimal", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_engine:
         asyncio.run(serve_engine())
+        return
+    if args.serve_minimal:
+        asyncio.run(serve_minimal())
         return
     # A terminated run still stops its Asterisk and engine (the finally blocks below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -410,13 +516,15 @@ def main() -> None:
         }
         settings = instance.apply_to(Settings(database_url=url, state_dir=base / "state"))
         print(f"Asterisk {instance.uptime().splitlines()[0] if instance.uptime() else ''}")
-        with engine_process(env) as child:
+        with engine_process(env) as child, engine_process(env, "--serve-minimal") as minimal:
             if args.nice is not None and instance.pid is not None:
-                raise_priority(instance.pid, args.nice)
-                raise_priority(child.pid, args.nice)
-                print(f"Asterisk and the engine reniced to {args.nice}")
+                for pid in (instance.pid, child.pid, minimal.pid):
+                    raise_priority(pid, args.nice)
+                print(f"Asterisk, the engine and the minimal app reniced to {args.nice}")
             assert instance.pid is not None
-            cpu = CpuMeter(asterisk_pid=instance.pid, engine_pid=child.pid)
+            cpu = CpuMeter(
+                asterisk_pid=instance.pid, app_pids={"engine": child.pid, "ari": minimal.pid}
+            )
             asyncio.run(
                 drive(
                     settings,
