@@ -64,6 +64,7 @@ from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
 from switchboard.config import Settings
 from switchboard.engine.ami.client import AmiClient
 from switchboard.engine.ari.client import AriClient
+from switchboard.engine.ari.exceptions import AriRequestError
 from switchboard.models import ForwardingRule, PhoneNumber, Tenant, Trunk
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
@@ -360,9 +361,13 @@ class MinimalApp:
             self._spawn(self._end(channel))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(self._quietly(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _quietly(self, coro: Coroutine[Any, Any, None]) -> None:
+        with contextlib.suppress(AriRequestError):  # a side hung up meanwhile
+            await coro
 
     async def _dial(self, caller: str, bench_id: str, simulate: str) -> None:
         assert self.ari is not None
