@@ -142,6 +142,37 @@ async def seed(url: str) -> None:
     await engine.dispose()
 
 
+async def place_and_wait(
+    settings: Settings,
+    stamps: Stamps,
+    path: str,
+    bench_id: str,
+    *,
+    talk: float,
+    did: str = DID,
+    client: httpx.AsyncClient | None = None,
+) -> None:
+    """Place one call through ``path`` and wait (3 s at most) for its target to start.
+
+    Raises:
+        TimeoutError: the target did not start in time.
+    """
+    stamps.waiting[bench_id] = asyncio.get_running_loop().create_future()
+    await place_call(
+        settings,
+        did=did,
+        caller=CALLER,
+        behaviour="answer",
+        bench_id=bench_id,
+        context=PATHS[path],
+        ring_seconds=RING_SECONDS,
+        talk_seconds=talk,
+        hold_seconds=talk,
+        client=client,
+    )
+    await asyncio.wait_for(stamps.waiting[bench_id], timeout=3)
+
+
 async def run_batch(
     settings: Settings, stamps: Stamps, path: str, calls: int, concurrency: int, *, did: str = DID
 ) -> tuple[list[float], int]:
@@ -149,7 +180,6 @@ async def run_batch(
     gate = asyncio.Semaphore(concurrency)
     ids: list[str] = []
     failures = 0
-    loop = asyncio.get_running_loop()
 
     # Calls hold their slot for about this long; the first ``concurrency`` start
     # spread over it, so calls arrive steadily instead of in waves of 20.
@@ -162,20 +192,8 @@ async def run_batch(
         async with gate:
             bench_id = uuid.uuid4().hex[:12]
             ids.append(bench_id)
-            stamps.waiting[bench_id] = loop.create_future()
-            await place_call(
-                settings,
-                did=did,
-                caller=CALLER,
-                behaviour="answer",
-                bench_id=bench_id,
-                context=PATHS[path],
-                ring_seconds=RING_SECONDS,
-                talk_seconds=TALK_SECONDS,
-                hold_seconds=TALK_SECONDS,
-            )
             try:
-                await asyncio.wait_for(stamps.waiting[bench_id], timeout=3)
+                await place_and_wait(settings, stamps, path, bench_id, did=did, talk=TALK_SECONDS)
             except TimeoutError:
                 failures += 1
                 print(f"  no target start for call {bench_id} ({path})", file=sys.stderr)
@@ -236,21 +254,8 @@ async def run_sustained(
         nonlocal failures
         bench_id = uuid.uuid4().hex[:12]
         ids.append(bench_id)
-        stamps.waiting[bench_id] = loop.create_future()
         try:
-            await place_call(
-                settings,
-                did=DID,
-                caller=CALLER,
-                behaviour="answer",
-                bench_id=bench_id,
-                context=PATHS[path],
-                ring_seconds=RING_SECONDS,
-                talk_seconds=hold,
-                hold_seconds=hold,
-                client=client,
-            )
-            await asyncio.wait_for(stamps.waiting[bench_id], timeout=3)
+            await place_and_wait(settings, stamps, path, bench_id, talk=hold, client=client)
         except (TimeoutError, SimulationError):
             failures += 1
 
