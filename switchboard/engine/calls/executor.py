@@ -197,21 +197,13 @@ class FlowExecutor:
 
     async def _record(self, call: Call, verb: Record) -> Next:
         result = await self.recorder.record(call, verb)
-        if result.recording_sid and verb.recording_status_callback and call.route:
+        recorded_or_refused = result.recording_sid or result.refused
+        if recorded_or_refused and verb.recording_status_callback and call.route:
             self._recording_callback(
                 call,
                 verb.recording_status_callback,
                 result.recording_sid,
                 result.duration,
-                channels=1,
-                source="RecordVerb",
-            )
-        elif result.refused and verb.recording_status_callback and call.route:
-            self._recording_callback(
-                call,
-                verb.recording_status_callback,
-                None,
-                0.0,
                 channels=1,
                 source="RecordVerb",
                 refused=result.refused,
