@@ -14,6 +14,7 @@ else a call does.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -232,11 +233,11 @@ def _merge_settle(values: dict[str, Any], status: str) -> None:
 async def _write_folded(session: AsyncSession, folded: FoldedBatch) -> None:
     conn = await session.connection()
     for rows in _same_shape(folded.call_inserts):
-        await conn.execute(_insert_missing_calls(conn), rows)
+        await conn.execute(_insert_missing_calls(conn.dialect.name), rows)
     for rows in _same_shape(list(folded.leg_inserts.values())):
         await conn.execute(insert(_LEGS), rows)
-    await _update_by_key(conn, _CALLS, folded.call_updates)
-    await _update_by_key(conn, _LEGS, folded.leg_updates)
+    await _update_by_key(conn, _CALLS, "call_sid", folded.call_updates)
+    await _update_by_key(conn, _LEGS, "leg_sid", folded.leg_updates)
     for op in folded.callbacks:
         await enqueue(session, call_sid=op.key, **op.values)
     if folded.callbacks:
@@ -251,27 +252,31 @@ def _same_shape(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return list(groups.values())
 
 
-def _insert_missing_calls(conn: AsyncConnection) -> Insert:
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+# The statements below are built once per shape: they run for every batch.
+
+
+@functools.cache
+def _insert_missing_calls(dialect: str) -> Insert:
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return dialect_insert(_CALLS).on_conflict_do_nothing(index_elements=["call_sid"])
 
 
 async def _update_by_key(
-    conn: AsyncConnection, table: Table, updates: dict[str, dict[str, Any]]
+    conn: AsyncConnection, table: Table, key_name: str, updates: dict[str, dict[str, Any]]
 ) -> None:
     """One executemany per set of columns updated."""
-    key_column = table.c.call_sid if table is _CALLS else table.c.leg_sid
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for key, values in updates.items():
-        if values:
-            groups.setdefault(frozenset(values), []).append(
-                {"k_key": key, **{f"v_{name}": value for name, value in values.items()}}
-            )
-    for columns, rows in groups.items():
-        await conn.execute(_keyed_update(table, key_column, columns), rows)
+    rows = [
+        {"k_key": key, **{f"v_{name}": value for name, value in values.items()}}
+        for key, values in updates.items()
+        if values
+    ]
+    for group in _same_shape(rows):
+        columns = frozenset(name[2:] for name in group[0] if name != "k_key")
+        await conn.execute(_keyed_update(table, key_name, columns), group)
 
 
-def _keyed_update(table: Table, key_column: Any, columns: frozenset[str]) -> Update:
+@functools.cache  # keyed by the Table (a column would compare as SQL) and names
+def _keyed_update(table: Table, key_name: str, columns: frozenset[str]) -> Update:
     """``UPDATE table SET col = :v_col ... WHERE key = :k_key`` (``_settle`` guarded)."""
     assignments: dict[str, Any] = {
         name: bindparam(f"v_{name}") for name in sorted(columns) if name != _SETTLE
@@ -281,4 +286,4 @@ def _keyed_update(table: Table, key_column: Any, columns: frozenset[str]) -> Upd
             (table.c.status == CallLogStatus.INCOMING_CALL, bindparam(f"v_{_SETTLE}")),
             else_=table.c.status,
         )
-    return update(table).where(key_column == bindparam("k_key")).values(assignments)
+    return update(table).where(table.c[key_name] == bindparam("k_key")).values(assignments)
