@@ -65,6 +65,16 @@ def jobs(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> dict[
     }
 
 
+def make_worker(sessionmaker: Sessions, settings: Settings, worker_id: str) -> TranscriptionWorker:
+    return TranscriptionWorker(
+        sessionmaker=sessionmaker,
+        settings=settings,
+        options=WorkerOptions(lease_seconds=30, max_attempts=2, poll_seconds=0.1),
+        metrics=WorkerMetrics(),
+        worker_id=worker_id,
+    )
+
+
 async def test_metrics_show_the_queue_and_the_throughput_of_a_real_worker(
     sessionmaker: Sessions, settings: Settings, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
@@ -84,13 +94,7 @@ async def test_metrics_show_the_queue_and_the_throughput_of_a_real_worker(
     assert jobs(queued) == {"queued": 2, "running": 0, "done": 0, "failed": 0}
     assert queued[("switchboard_transcription_queue_due_jobs", ())] == 2
 
-    worker = TranscriptionWorker(
-        sessionmaker=sessionmaker,
-        settings=settings,
-        options=WorkerOptions(lease_seconds=30, max_attempts=2, poll_seconds=0.1),
-        metrics=WorkerMetrics(),
-        worker_id="metrics-w1",
-    )
+    worker = make_worker(sessionmaker, settings, "metrics-w1")
     assert await worker.run_once() == 2
     async with sessionmaker() as session, session.begin():
         await seed_recording(session, settings.resolved_storage_root, voicemail.path)
@@ -130,13 +134,7 @@ async def test_old_transcripts_leave_the_window_and_a_fresh_heartbeat_counts(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         await seed_recording(session, settings.resolved_storage_root, prompt("agent-pass").path)
-    worker = TranscriptionWorker(
-        sessionmaker=sessionmaker,
-        settings=settings,
-        options=WorkerOptions(lease_seconds=30, max_attempts=2, poll_seconds=0.1),
-        metrics=WorkerMetrics(),
-        worker_id="metrics-w2",
-    )
+    worker = make_worker(sessionmaker, settings, "metrics-w2")
     assert await worker.run_once() == 1
     await worker._beat(state="running")  # as its heartbeat loop does while it runs
 
