@@ -28,6 +28,7 @@ from switchboard.engine.service import Engine
 from switchboard.models.base import utcnow
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
+from switchboard.scheduling import normal_scheduling_in_child, use_realtime_priority
 from switchboard.services.transcripts import worker_heartbeats
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def freeze_startup_heap() -> None:
 
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     """Run engine + API + outbox (+ a worker process) until SIGINT/SIGTERM."""
+    use_realtime_priority(settings.realtime_priority)  # before any thread starts
     database = await open_database(settings)
     client = httpx.AsyncClient()
     outbox = OutboxDispatcher(sessionmaker=database.sessionmaker, client=client, settings=settings)
@@ -152,5 +154,9 @@ async def _start_worker(settings: Settings) -> asyncio.subprocess.Process | None
         log.warning("transcription worker not started: no switchboard executable on PATH")
         return None
     return await asyncio.create_subprocess_exec(
-        program, "worker", stdout=sys.stderr, stderr=sys.stderr
+        program,
+        "worker",
+        stdout=sys.stderr,
+        stderr=sys.stderr,
+        preexec_fn=normal_scheduling_in_child,  # batch work gives way to calls
     )

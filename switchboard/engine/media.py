@@ -30,6 +30,8 @@ from typing import Any
 
 import httpx
 
+from switchboard.scheduling import normal_scheduling_in_child
+
 log = logging.getLogger(__name__)
 
 _FORMAT_VERSION = 1  # bump to invalidate every cached rendering
@@ -269,6 +271,7 @@ async def _run(
             stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            preexec_fn=normal_scheduling_in_child,  # not in the engine's real-time class
         )
     except OSError as exc:
         raise MediaError(error_id, f"cannot run {argv[0]}: {exc}", {"argv": argv[:1]}) from exc

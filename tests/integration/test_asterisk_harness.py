@@ -61,6 +61,16 @@ def test_instance_answers_on_ami_and_ari(clean_asterisk: AsteriskInstance) -> No
     )
 
 
+def test_asterisk_threads_run_in_realtime_scheduling(clean_asterisk: AsteriskInstance) -> None:
+    # asterisk.conf's highpriority: every thread, also those started for calls later.
+    assert clean_asterisk.pid is not None
+    threads = [int(task.name) for task in Path(f"/proc/{clean_asterisk.pid}/task").iterdir()]
+    assert len(threads) > 10
+    policies = {os.sched_getscheduler(tid) & ~os.SCHED_RESET_ON_FORK for tid in threads}
+    assert policies == {os.SCHED_RR}
+    assert os.sched_getparam(clean_asterisk.pid).sched_priority == 10
+
+
 def test_wrong_credentials_are_refused(clean_asterisk: AsteriskInstance) -> None:
     wrong = httpx.get(
         f"{clean_asterisk.ari_url}/asterisk/info",
