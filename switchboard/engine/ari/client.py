@@ -23,6 +23,11 @@ on the main connection only. Channel and bridge operations do not care which
 application's connection asked. If no lane is up, requests use the main
 connection.
 
+With two lanes or more, the first is kept for requests that start a channel
+(``POST channels`` / ``POST channels/{id}``, an originate), the others carry
+the rest: a target's dial is the one request on a call's setup path, and it
+should never wait behind another call's answer, bridge join or hang-up.
+
 Requests pending when the connection drops fail with
 :class:`~switchboard.engine.ari.exceptions.AriNotConnected` and are never
 re-sent: they may not be idempotent. The typed helpers live in
@@ -78,6 +83,11 @@ ConnectedCallback = Callable[[], Awaitable[None]]
 
 # websockets sends a close frame with 1011 when a keepalive ping goes unanswered.
 _KEEPALIVE_CLOSE_CODE = 1011
+
+
+def _starts_channel(method: str, uri: str) -> bool:
+    """Whether a request originates a channel: ``POST channels`` or ``POST channels/{id}``."""
+    return method == "POST" and uri.startswith("channels") and uri.count("/") <= 1
 
 
 def _ignore_event(event: dict[str, Any]) -> None:
@@ -251,7 +261,7 @@ class AriClient(AriOperations, SupervisedClient):
             AriRequestError: Asterisk answered 4xx/5xx (``AriNotFound`` for 404,
                 ``AriConflict`` for 409).
         """
-        lane = self._least_busy_lane()
+        lane = self._lane_for(method, uri)
         if lane is not self:
             return await lane.request(method, uri, query, body, timeout=timeout)
         ws = self._ws
@@ -319,10 +329,20 @@ class AriClient(AriOperations, SupervisedClient):
             await lane.close()
         await super().close()
 
-    def _least_busy_lane(self) -> AriClient:
+    def _lane_for(self, method: str, uri: str) -> AriClient:
+        """The dial lane for an originate, else the least busy other lane."""
+        if len(self._lanes) < 2:
+            return self._least_busy(self._lanes)
+        dial_lane, others = self._lanes[0], self._lanes[1:]
+        if _starts_channel(method, uri) and dial_lane._ws is not None:
+            return dial_lane
+        busy = self._least_busy(others)
+        return busy if busy is not self else self._least_busy([dial_lane])
+
+    def _least_busy(self, lanes: list[AriClient]) -> AriClient:
         """The connected lane with the fewest answers outstanding, else this client."""
         best: AriClient = self
-        for lane in self._lanes:
+        for lane in lanes:
             if lane._ws is None:
                 continue
             if best is self or len(lane._pending) < len(best._pending):
