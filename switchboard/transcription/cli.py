@@ -20,6 +20,7 @@ from switchboard.config import Settings
 from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.services import transcripts as transcript_service
 from switchboard.services.transcription_callbacks import announce_failure, announce_transcript
+from switchboard.transcription.allocator import restart_with_tunables
 from switchboard.transcription.metrics import WorkerMetrics
 
 transcripts_app = typer.Typer(help="Transcripts: re-transcribe with another model.")
@@ -74,10 +75,13 @@ def worker(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "INFO",
 ) -> None:
     """Transcribe recordings: claim queued jobs until SIGTERM (or once with --once)."""
+    settings = Settings()
+    if settings.whisper_allocator_tuning:
+        restart_with_tunables()  # before CTranslate2 is imported; returns once they are set
+
     from switchboard.transcription.worker import WorkerOptions  # loads Whisper: only when used
 
     logs.configure(log_level)
-    settings = Settings()
     options = WorkerOptions.from_settings(
         settings, concurrency=concurrency, lease_seconds=lease_seconds, poll_seconds=poll_seconds
     )
