@@ -37,10 +37,10 @@ import soundfile as sf
 from faster_whisper import WhisperModel
 
 from switchboard.config import Settings
-from switchboard.transcription.allocator import restart_with_tunables
 from switchboard.transcription.audio import WHISPER_RATE, decode
 from switchboard.transcription.corpus import Prompt, load_prompts, pick_mixed
 from switchboard.transcription.model import load_model
+from switchboard.transcription.process_env import restart_for_whisper
 from switchboard.transcription.transcriber import DecodeOptions, Transcriber
 from switchboard.transcription.wer import wer
 
@@ -216,8 +216,8 @@ def main() -> None:
     CALLS_DIR = args.calls_dir
 
     settings = Settings()
-    if settings.whisper_allocator_tuning:  # as the worker runs; the baseline shares it
-        restart_with_tunables()
+    if settings.whisper_process_tuning:  # as the worker runs; the baseline shares it
+        restart_for_whisper()
     prompts = load_prompts(settings)
     if not prompts:
         raise SystemExit(f"no core sound prompts under {settings.rootfs_cache} (or -try)")
@@ -243,7 +243,7 @@ def main() -> None:
         f"compute {settings.whisper_compute_type}, threads {settings.whisper_threads} "
         f"(decoder {settings.whisper_decoder_threads or settings.whisper_threads}), "
         f"beam {options.beam_size}, vad {options.vad}, "
-        f"allocator tuning {settings.whisper_allocator_tuning}"
+        f"process tuning {settings.whisper_process_tuning}"
     )
     with tempfile.TemporaryDirectory(prefix="sb-bench-") as tmp:
         workdir = Path(tmp)

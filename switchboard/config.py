@@ -109,9 +109,9 @@ class Settings(BaseSettings):
     # Shortest encoder input in mel frames (100 per second); 3000 = always the full 30 s window.
     whisper_encoder_min_frames: int = 3000
     whisper_vad: bool = True
-    # Start the worker with glibc malloc tunables (keep freed memory, huge pages):
-    # CTranslate2's per-pass buffers then stop page-faulting (encoder ~35 % faster).
-    whisper_allocator_tuning: bool = True
+    # Restart the worker once with glibc malloc tunables (keep freed memory, huge pages)
+    # and one OpenBLAS thread: see transcription/process_env.py (encoder ~35 % faster).
+    whisper_process_tuning: bool = True
     transcription_lease_seconds: float = 120.0
     transcription_max_attempts: int = 4
 

@@ -20,8 +20,8 @@ from switchboard.config import Settings
 from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.services import transcripts as transcript_service
 from switchboard.services.transcription_callbacks import announce_failure, announce_transcript
-from switchboard.transcription.allocator import restart_with_tunables
 from switchboard.transcription.metrics import WorkerMetrics
+from switchboard.transcription.process_env import restart_for_whisper
 
 transcripts_app = typer.Typer(help="Transcripts: re-transcribe with another model.")
 
@@ -76,8 +76,8 @@ def worker(
 ) -> None:
     """Transcribe recordings: claim queued jobs until SIGTERM (or once with --once)."""
     settings = Settings()
-    if settings.whisper_allocator_tuning:
-        restart_with_tunables()  # before CTranslate2 is imported; returns once they are set
+    if settings.whisper_process_tuning:
+        restart_for_whisper()  # before CTranslate2 is imported; returns once they are set
 
     from switchboard.transcription.worker import WorkerOptions  # loads Whisper: only when used
 

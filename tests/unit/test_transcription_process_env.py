@@ -1,4 +1,4 @@
-"""The worker's glibc malloc tunables: merged with the operator's, applied once."""
+"""The worker's start environment: glibc malloc tunables and one BLAS thread, applied once."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import sys
 
 import pytest
 
-from switchboard.transcription.allocator import (
-    ENV_NAME,
+from switchboard.transcription.process_env import (
+    ENVIRONMENT,
     TUNABLES,
+    TUNABLES_NAME,
     merged_tunables,
     needs_restart,
+    whisper_environment,
 )
 
 
@@ -27,7 +29,6 @@ def test_a_tunable_the_operator_set_is_kept_as_set() -> None:
 
     items = value.split(":")
     assert items[:2] == ["glibc.malloc.hugetlb=0", "glibc.malloc.arena_max=2"]
-    assert "glibc.malloc.hugetlb=1" not in items
     assert sum(i.startswith("glibc.malloc.hugetlb=") for i in items) == 1
     assert {i.split("=")[0] for i in items} >= {name for name, _ in TUNABLES}
 
@@ -38,26 +39,32 @@ def test_merging_twice_changes_nothing() -> None:
     assert merged_tunables(once) == once
 
 
-def test_restart_is_needed_only_without_the_tunables_and_only_on_linux() -> None:
+def test_blas_threads_default_to_one_unless_the_operator_chose() -> None:
+    assert whisper_environment({})["OPENBLAS_NUM_THREADS"] == "1"
+    assert whisper_environment({"OPENBLAS_NUM_THREADS": "4"})["OPENBLAS_NUM_THREADS"] == "4"
+    assert whisper_environment({"PATH": "/bin"})["PATH"] == "/bin"
+
+
+def test_restart_is_needed_only_outside_that_environment_and_only_on_linux() -> None:
     assert needs_restart({}, platform="linux")
-    assert not needs_restart({ENV_NAME: merged_tunables("")}, platform="linux")
+    assert needs_restart({TUNABLES_NAME: merged_tunables("")}, platform="linux")  # no BLAS var
+    assert not needs_restart(whisper_environment({"HOME": "/x"}), platform="linux")
     assert not needs_restart({}, platform="darwin")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc tunables are Linux's")
-def test_a_process_restarts_itself_once_with_the_tunables() -> None:
+def test_a_process_restarts_itself_once_into_that_environment() -> None:
     script = (
-        "import os, sys\n"
-        "from switchboard.transcription.allocator import restart_with_tunables\n"
+        "import os\n"
+        "from switchboard.transcription.process_env import restart_for_whisper\n"
         "print('start', flush=True)\n"
-        "restart_with_tunables()\n"
-        "print(os.environ['GLIBC_TUNABLES'])\n"
+        "restart_for_whisper()\n"
+        "print(os.environ['GLIBC_TUNABLES'], os.environ['OPENBLAS_NUM_THREADS'])\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != ENV_NAME}
+    env = {k: v for k, v in os.environ.items() if k not in {TUNABLES_NAME, *ENVIRONMENT}}
 
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
 
-    lines = done.stdout.splitlines()
-    assert lines == ["start", "start", merged_tunables("")]  # one re-exec, then it runs on
+    assert done.stdout.splitlines() == ["start", "start", f"{merged_tunables('')} 1"]
