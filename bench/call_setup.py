@@ -25,6 +25,14 @@ placed sequentially and with 20 in flight; p50/p99 of both paths, the engine
 overhead (p99 engine - p99 dialplan) and the ratio are printed. DESIGN.md's
 target: engine overhead p99 <= 5 ms at 20 calls in flight.
 
+The minimal app's setup is also split where it goes (the app stamps when it
+sees StasisStart, sends the originate and gets its answer, on the same clock
+as the dialplan stamps): "to app" (Stasis entry, the event, the app's wake-up),
+"in app", "originate" (the request's round trip) and "to target" (originate
+sent to target start). Each process's scheduling is printed at the start:
+the engine and the minimal app use ``SWITCHBOARD_REALTIME_PRIORITY`` as
+``switchboard serve`` does, Asterisk its asterisk.conf ``highpriority``.
+
 For each batch the CPU Asterisk and the engine process spent per call is
 printed too (``/proc`` accounting, all threads): DESIGN.md budgets the
 engine at most 2 ms of CPU per call.
@@ -51,6 +59,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -70,6 +79,7 @@ from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.models.state import bump_routing_revision
 from switchboard.runtime import freeze_startup_heap
+from switchboard.scheduling import use_realtime_priority
 from switchboard.simulate import SimulationError, place_call
 
 DID = "+15550100999"
@@ -271,6 +281,26 @@ async def run_sustained(
     return stamps.setup_ms(ids), failures, total
 
 
+def trace_rows(trace: Path, stamps: Stamps, done: set[str]) -> str:
+    """Where the minimal app's calls since the last report spent their setup time."""
+    parts: dict[str, list[float]] = {"to app": [], "in app": [], "originate": [], "to target": []}
+    lines = trace.read_text().splitlines() if trace.exists() else []
+    for line in lines:
+        bench, seen, sent, answered = line.split()
+        if bench in done or bench not in stamps.enter or bench not in stamps.target:
+            continue
+        done.add(bench)
+        parts["to app"].append((float(seen) - stamps.enter[bench]) * 1000)
+        parts["in app"].append((float(sent) - float(seen)) * 1000)
+        parts["originate"].append((float(answered) - float(sent)) * 1000)
+        parts["to target"].append((stamps.target[bench] - float(sent)) * 1000)
+    return "\n".join(
+        f"    {name:<10} p50 {percentile(v, 50):7.2f} ms   p99 {percentile(v, 99):7.2f} ms"
+        for name, v in parts.items()
+        if v
+    )
+
+
 def _row(name: str, values: list[float]) -> str:
     return (
         f"  {name:<9} n={len(values):<4} p50 {percentile(values, 50):7.2f} ms   "
@@ -287,6 +317,8 @@ async def drive(
     rates: list[float],
     seconds: float,
     hold: float,
+    trace: Path,
+    paths: list[str],
 ) -> None:
     """Warm up, then run every concurrency mode and rate on both paths; print the figures."""
     stamps = Stamps()
@@ -295,18 +327,25 @@ async def drive(
     )
     ami.start()
     await ami.wait_connected(20)
+    traced: set[str] = set()
     try:
-        for path in PATHS:
+        for path in paths:
             await run_batch(settings, stamps, path, 10, 2)  # warm-up, not counted
+        trace_rows(trace, stamps, traced)
         for concurrency in modes:
             results: dict[str, list[float]] = {}
             print(f"\n{calls} calls per path, {concurrency} in flight")
-            for path in PATHS:
+            for path in paths:
                 before = cpu.read()
                 values, failed = await run_batch(settings, stamps, path, calls, concurrency)
                 results[path] = values
                 print(_row(path, values) + (f"   FAILED {failed}" if failed else ""))
                 print(cpu.row(path, before, calls))
+                if path == "ari":
+                    print("  minimal app, enter -> StasisStart seen -> originate sent -> answered:")
+                    print(trace_rows(trace, stamps, traced))
+            if len(results) < len(PATHS):
+                continue
             base, floor, ours = results["dialplan"], results["ari"], results["engine"]
             p50 = percentile(ours, 50) - percentile(base, 50)
             p99 = percentile(ours, 99) - percentile(base, 99)
@@ -327,7 +366,7 @@ async def drive(
         ) as client:
             for rate in rates:
                 print(f"\n{rate:g} new calls/s for {seconds:g} s, each up {hold:g} s")
-                for path in PATHS:
+                for path in paths:
                     before = cpu.read()
                     values, failed, placed = await run_sustained(
                         settings,
@@ -347,8 +386,9 @@ async def drive(
 class MinimalApp:
     """Dial the target on StasisStart, bridge the two on answer, clean up on hangup."""
 
-    def __init__(self) -> None:
+    def __init__(self, trace: Path | None = None) -> None:
         self.ari: AriClient | None = None
+        self.trace = trace.open("a", buffering=1) if trace else None
         self._peer: dict[str, str] = {}
         self._bridge: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -359,7 +399,7 @@ class MinimalApp:
         if event.get("type") == "StasisStart":
             args = event.get("args") or []
             if args and args[0] == "call":
-                self._spawn(self._dial(channel, *args[1:3]))
+                self._spawn(self._dial(channel, *args[1:3], seen=time.time()))
             elif args and args[0] == "leg":
                 self._spawn(self._bridge_with(args[1], channel))
         elif event.get("type") == "StasisEnd" and channel in self._peer:
@@ -374,7 +414,7 @@ class MinimalApp:
         with contextlib.suppress(AriRequestError):  # a side hung up meanwhile
             await coro
 
-    async def _dial(self, caller: str, bench_id: str, simulate: str) -> None:
+    async def _dial(self, caller: str, bench_id: str, simulate: str, *, seen: float) -> None:
         assert self.ari is not None
         leg = str(uuid.uuid4())
         body = {
@@ -385,7 +425,10 @@ class MinimalApp:
             "timeout": 20,
             "variables": {"__SB_SIMULATE": simulate, "__SB_BENCH_ID": bench_id},
         }
+        sent = time.time()
         await self.ari.request("POST", f"channels/{leg}", body=body)
+        if self.trace is not None:
+            self.trace.write(f"{bench_id} {seen:.6f} {sent:.6f} {time.time():.6f}\n")
         await self.ari.request("POST", f"channels/{caller}/ring")
 
     async def _bridge_with(self, caller: str, leg: str) -> None:
@@ -413,7 +456,9 @@ class MinimalApp:
 async def serve_minimal() -> None:
     """Child process: run :class:`MinimalApp` until SIGTERM."""
     settings = Settings().model_copy(update={"ari_app": MINIMAL_APP})
-    app = MinimalApp()
+    trace = os.environ.get("SB_BENCH_TRACE")
+    use_realtime_priority(settings.realtime_priority)  # as the engine does
+    app = MinimalApp(Path(trace) if trace else None)
     app.ari = AriClient.from_settings(settings, on_event=app.on_event)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -433,6 +478,7 @@ async def serve_engine() -> None:
 
     settings = Settings()
     logs.configure(os.environ.get("SB_BENCH_LOG_LEVEL", "WARNING"))
+    use_realtime_priority(settings.realtime_priority)  # as ``switchboard serve`` does
     engine_db = make_engine(settings.database_url)
     engine = Engine(settings, make_sessionmaker(engine_db))
     stop = asyncio.Event()
@@ -444,6 +490,15 @@ async def serve_engine() -> None:
     await stop.wait()
     await engine.stop()
     await engine_db.dispose()
+
+
+def scheduling(pid: int) -> str:
+    """How ``pid`` is scheduled, e.g. ``SCHED_RR 10`` or ``normal, nice 0``."""
+    policy = os.sched_getscheduler(pid) & ~os.SCHED_RESET_ON_FORK
+    if policy in (os.SCHED_RR, os.SCHED_FIFO):
+        name = "SCHED_RR" if policy == os.SCHED_RR else "SCHED_FIFO"
+        return f"{name} {os.sched_getparam(pid).sched_priority}"
+    return f"normal, nice {os.getpriority(os.PRIO_PROCESS, pid)}"
 
 
 def raise_priority(pid: int, nice: int) -> None:
@@ -493,6 +548,12 @@ def main() -> None:
         "work on a shared machine",
     )
     parser.add_argument(
+        "--path",
+        choices=list(PATHS),
+        action="append",
+        help="run only these paths (repeatable; the overhead needs all three)",
+    )
+    parser.add_argument(
         "--rate", type=float, action="append", default=[], help="sustained new calls/s (repeatable)"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of a sustained run")
@@ -523,6 +584,7 @@ def main() -> None:
             **instance.env(),
             "SWITCHBOARD_DATABASE_URL": url,
             "SWITCHBOARD_STATE_DIR": str(base / "state"),
+            "SB_BENCH_TRACE": str(base / "ari-trace.txt"),
         }
         settings = instance.apply_to(Settings(database_url=url, state_dir=base / "state"))
         print(f"Asterisk {instance.uptime().splitlines()[0] if instance.uptime() else ''}")
@@ -531,6 +593,12 @@ def main() -> None:
                 for pid in (instance.pid, child.pid, minimal.pid):
                     raise_priority(pid, args.nice)
                 print(f"Asterisk, the engine and the minimal app reniced to {args.nice}")
+            for name, pid in (
+                ("Asterisk", instance.pid or 0),
+                ("engine", child.pid),
+                ("minimal app", minimal.pid),
+            ):
+                print(f"{name} scheduling: {scheduling(pid)}")
             assert instance.pid is not None
             cpu = CpuMeter(
                 asterisk_pid=instance.pid, app_pids={"engine": child.pid, "ari": minimal.pid}
@@ -544,6 +612,8 @@ def main() -> None:
                     rates=args.rate,
                     seconds=args.seconds,
                     hold=args.hold,
+                    trace=base / "ari-trace.txt",
+                    paths=args.path or list(PATHS),
                 )
             )
     finally:
