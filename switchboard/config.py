@@ -42,9 +42,9 @@ class Settings(BaseSettings):
     ari_app: str = "switchboard"
     # Extra ARI websockets that carry REST requests only (see engine/ari/client.py).
     ari_rest_lanes: int = Field(default=3, ge=0, le=16)
-    # SCHED_RR priority of `switchboard serve` (0 = normal scheduling); below the
-    # local Asterisk's 10 (highpriority). See switchboard/scheduling.py.
-    realtime_priority: int = Field(default=5, ge=0, le=99)
+    # SCHED_RR priority of `switchboard serve` (0 = normal scheduling); the local
+    # Asterisk's highpriority is 10 too. See switchboard/scheduling.py.
+    realtime_priority: int = Field(default=10, ge=0, le=99)
     ami_port: int = 5038
     ami_user: str = "switchboard"
     ami_secret: str = ""

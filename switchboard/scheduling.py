@@ -9,8 +9,11 @@ worker, the API and the database. Measured on the 2-core reference machine
 tenth of a core. In round-robin real-time scheduling it waited 0.25 ms.
 
 So, like Asterisk's own ``-p`` (``highpriority`` in asterisk.conf, priority
-10), the engine runs in ``SCHED_RR``, at a lower priority than Asterisk so
-media and channel threads still come first. Its threads (database drivers,
+10), the engine runs in ``SCHED_RR``, by default at the same priority: one
+step below, it waited behind Asterisk's own threads whenever both cores ran
+them (in-app delay p50 0.65–0.93 ms against 0.11–0.16 ms at 10 or 11, minimal
+app setup p50 4.8–5.4 ms against 2.9–3.4 ms). Above Asterisk it would
+pre-empt media threads with API work, which shares the engine's loop. Its threads (database drivers,
 executors) inherit the policy on purpose: a thread holding the GIL must not
 wait behind other work while the event loop waits for the GIL. Processes it
 starts (the worker, media converters) go back to normal scheduling through
