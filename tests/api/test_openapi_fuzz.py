@@ -37,6 +37,7 @@ from switchboard.services.roles import Role
 from tests.api.conftest import make_settings
 
 MAX_EXAMPLES = 12
+FRAMING_HEADERS = {"content-length", "transfer-encoding", "host", "connection"}
 
 
 @schemathesis.check
@@ -164,6 +165,11 @@ def test_no_server_error_and_every_response_matches_its_schema(
     for name in case.path_parameters or {}:
         if name in live_api.known_ids:
             case.path_parameters[name] = live_api.known_ids[name]
+    for name in list(case.headers or {}):
+        # Message framing is HTTP's, not the app's: a random Content-Length is
+        # refused by uvicorn's parser (400 text/plain) before the app sees it.
+        if name.lower() in FRAMING_HEADERS:
+            del case.headers[name]
     case.call_and_validate(
         base_url=live_api.url, headers={"X-API-Key": live_api.key}, checks=CHECKS
     )
