@@ -544,8 +544,8 @@ def main() -> None:
         "--nice",
         type=int,
         default=None,
-        help="renice Asterisk and the engine (e.g. -10) to shield both paths from other "
-        "work on a shared machine",
+        help="renice the engine and the minimal app (e.g. -10) when they run without "
+        "real-time priority (SWITCHBOARD_REALTIME_PRIORITY=0); Asterisk runs real-time",
     )
     parser.add_argument(
         "--path",
@@ -579,20 +579,21 @@ def main() -> None:
     instance.start(timeout=60)
     try:
         url = f"sqlite+aiosqlite:///{base / 'switchboard.db'}"
+        trace = base / "ari-trace.txt"  # the minimal app's stamps
         asyncio.run(seed(url))
         env = {
             **instance.env(),
             "SWITCHBOARD_DATABASE_URL": url,
             "SWITCHBOARD_STATE_DIR": str(base / "state"),
-            "SB_BENCH_TRACE": str(base / "ari-trace.txt"),
+            "SB_BENCH_TRACE": str(trace),
         }
         settings = instance.apply_to(Settings(database_url=url, state_dir=base / "state"))
         print(f"Asterisk {instance.uptime().splitlines()[0] if instance.uptime() else ''}")
         with engine_process(env) as child, engine_process(env, "--serve-minimal") as minimal:
-            if args.nice is not None and instance.pid is not None:
-                for pid in (instance.pid, child.pid, minimal.pid):
+            if args.nice is not None:
+                for pid in (child.pid, minimal.pid):
                     raise_priority(pid, args.nice)
-                print(f"Asterisk, the engine and the minimal app reniced to {args.nice}")
+                print(f"the engine and the minimal app reniced to {args.nice}")
             for name, pid in (
                 ("Asterisk", instance.pid or 0),
                 ("engine", child.pid),
@@ -612,7 +613,7 @@ def main() -> None:
                     rates=args.rate,
                     seconds=args.seconds,
                     hold=args.hold,
-                    trace=base / "ari-trace.txt",
+                    trace=trace,
                     paths=args.path or list(PATHS),
                 )
             )
