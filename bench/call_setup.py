@@ -7,8 +7,8 @@ script's event loop is in the measurement:
 
 - engine path: ``sb-bench-engine`` stamps ``SBCallEnter`` and enters
   ``switchboard-did`` -> ``Stasis`` -> the engine looks the number up, writes
-  the call log and applies its rule -> ARI ``channels/create`` + ``dial`` ->
-  the simulated phone (``sb-sim``) stamps ``SBTargetStart``;
+  the call log and applies its rule -> one ARI originate (``POST channels/{id}``)
+  -> the simulated phone (``sb-sim``) stamps ``SBTargetStart``;
 - dialplan path: ``sb-bench-dialplan`` stamps ``SBCallEnter`` and runs
   ``Dial(Local/1@sb-sim)`` directly -> the same ``SBTargetStart`` stamp.
 
