@@ -490,7 +490,7 @@ async def serve_engine() -> None:
     from switchboard.engine.service import Engine  # only the child needs it
 
     settings = Settings()
-    logs.configure(os.environ.get("SB_BENCH_LOG_LEVEL", "WARNING"))
+    logs.configure(os.environ.get("SB_BENCH_LOG_LEVEL", "INFO"))  # as ``switchboard serve``
     use_realtime_priority(settings.realtime_priority)  # as ``switchboard serve`` does
     engine_db = make_engine(settings.database_url)
     engine = Engine(settings, make_sessionmaker(engine_db))
@@ -523,20 +523,27 @@ def raise_priority(pid: int, nice: int) -> None:
 
 @contextlib.contextmanager
 def engine_process(
-    env: dict[str, str], role: str = "--serve-engine"
+    env: dict[str, str], log_dir: Path, role: str = "--serve-engine"
 ) -> Iterator[subprocess.Popen[str]]:
-    """The engine (or ``--serve-minimal``) in its own Python process, ready when this yields."""
-    child = subprocess.Popen(  # noqa: S603 - this script, our own arguments
-        [sys.executable, __file__, role],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    """The engine (or ``--serve-minimal``) in its own Python process, ready when this yields.
+
+    Its logs (INFO, as in production: a few lines per call) go to
+    ``log_dir/<role>.log``.
+    """
+    log_path = log_dir / f"{role[8:]}.log"
+    with log_path.open("w") as log_file:
+        child = subprocess.Popen(  # noqa: S603 - this script, our own arguments
+            [sys.executable, __file__, role],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+        )
     try:
         assert child.stdout is not None
         if child.stdout.readline().strip() != "ready":
-            raise RuntimeError("the engine process did not become ready")
-        print(f"{role[8:]} process pid {child.pid} (py-spy record -p {child.pid} to profile)")
+            raise RuntimeError(f"the {role[8:]} process did not become ready: see {log_path}")
+        print(f"{role[8:]} process pid {child.pid}, logs {log_path}")
         yield child
     finally:
         child.send_signal(signal.SIGTERM)
@@ -602,7 +609,10 @@ def main() -> None:
         }
         settings = instance.apply_to(Settings(database_url=url, state_dir=base / "state"))
         print(f"Asterisk {instance.uptime().splitlines()[0] if instance.uptime() else ''}")
-        with engine_process(env) as child, engine_process(env, "--serve-minimal") as minimal:
+        with (
+            engine_process(env, base) as child,
+            engine_process(env, base, "--serve-minimal") as minimal,
+        ):
             if args.nice is not None:
                 for pid in (child.pid, minimal.pid):
                     raise_priority(pid, args.nice)
