@@ -82,14 +82,15 @@ def test_two_channel_call_yields_both_speakers_in_time_order(
     assert "password" in normalize(said)
 
 
-def test_encoder_on_its_own_threads_gives_the_words_of_one_model(tmp_path: Path) -> None:
+def test_encoder_on_its_own_threads_gives_the_words_of_one_model(
+    transcriber: Transcriber, tmp_path: Path
+) -> None:
     source = joined_prompts(tmp_path)
-    one = load_model(Settings(whisper_threads=2))
-    assert one.model.encoder is None  # the default: one model, decoder on the same threads
+    assert transcriber._loaded.model.encoder is None  # the default: one model, same threads
     split = load_model(Settings(whisper_threads=2, whisper_decoder_threads=1))
     assert split.model.encoder is not None
 
-    expected = Transcriber(model=one, options=DecodeOptions()).transcribe(source)
+    expected = transcriber.transcribe(source)
     result = Transcriber(model=split, options=DecodeOptions()).transcribe(source)
 
     assert [s.text for s in result.segments] == [s.text for s in expected.segments]
