@@ -530,7 +530,8 @@ def engine_process(
     Its logs (INFO, as in production: a few lines per call) go to
     ``log_dir/<role>.log``.
     """
-    log_path = log_dir / f"{role[8:]}.log"
+    name = role.removeprefix("--serve-")
+    log_path = log_dir / f"{name}.log"
     with log_path.open("w") as log_file:
         child = subprocess.Popen(  # noqa: S603 - this script, our own arguments
             [sys.executable, __file__, role],
@@ -542,8 +543,8 @@ def engine_process(
     try:
         assert child.stdout is not None
         if child.stdout.readline().strip() != "ready":
-            raise RuntimeError(f"the {role[8:]} process did not become ready: see {log_path}")
-        print(f"{role[8:]} process pid {child.pid}, logs {log_path}")
+            raise RuntimeError(f"the {name} process did not become ready: see {log_path}")
+        print(f"{name} process pid {child.pid}, logs {log_path}")
         yield child
     finally:
         child.send_signal(signal.SIGTERM)
