@@ -101,8 +101,8 @@ class Settings(BaseSettings):
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     whisper_threads: int = 2
-    # Threads of the decoder (0 = whisper_threads). Each step streams the whole int8
-    # vocabulary projection from memory, and two threads did it ~15-25 % faster here.
+    # Threads of the decoder; 0 = the faster count for this CPU (1 with VNNI, else
+    # whisper_threads): see transcription/model.py decoder_threads.
     whisper_decoder_threads: int = Field(default=0, ge=0, le=64)
     whisper_language: str = "en"
     whisper_initial_prompt: str = ""

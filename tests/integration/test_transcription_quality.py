@@ -82,15 +82,14 @@ def test_two_channel_call_yields_both_speakers_in_time_order(
     assert "password" in normalize(said)
 
 
-def test_encoder_on_its_own_threads_gives_the_words_of_one_model(
-    transcriber: Transcriber, tmp_path: Path
-) -> None:
+def test_encoder_on_its_own_threads_gives_the_words_of_one_model(tmp_path: Path) -> None:
     source = joined_prompts(tmp_path)
-    assert transcriber._loaded.model.encoder is None  # the default: one model, same threads
+    one = load_model(Settings(whisper_threads=2, whisper_decoder_threads=2))
     split = load_model(Settings(whisper_threads=2, whisper_decoder_threads=1))
-    assert split.model.encoder is not None
+    assert one.model.encoder is None and one.threads == (2, 2)
+    assert split.model.encoder is not None and split.threads == (2, 1)
 
-    expected = transcriber.transcribe(source)
+    expected = Transcriber(model=one, options=DecodeOptions()).transcribe(source)
     result = Transcriber(model=split, options=DecodeOptions()).transcribe(source)
 
     assert [s.text for s in result.segments] == [s.text for s in expected.segments]

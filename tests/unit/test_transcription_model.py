@@ -1,4 +1,4 @@
-"""Models shipped in parts: joined once, in part order, checked, reused."""
+"""Models shipped in parts: joined once, in part order, checked, reused; decoder threads."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.config import Settings
 from switchboard.transcription.exceptions import ModelLoadError
-from switchboard.transcription.model import join_model_parts, model_parts, resolve_model
+from switchboard.transcription.model import (
+    cpu_flags,
+    decoder_threads,
+    join_model_parts,
+    model_parts,
+    resolve_model,
+)
 
 
 def _ship(tmp_path: Path, chunks: list[bytes]) -> list[Path]:
@@ -101,3 +108,43 @@ def test_a_directory_without_a_model_is_refused(tmp_path: Path) -> None:
 def test_a_split_model_needs_a_cache_directory() -> None:
     with pytest.raises(ModelLoadError, match="needs a cache directory"):
         resolve_model("base")
+
+
+AVX2 = frozenset({"fma", "avx", "avx2"})
+ZEN5 = AVX2 | {"avx512f", "avx512bw", "avx512_vnni", "avx512_bf16"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "threads", "expected"),
+    [
+        (AVX2, 2, 2),  # weight streaming bound: both cores help
+        (AVX2, 4, 4),
+        (ZEN5, 2, 1),  # VNNI: the hand-offs between threads cost more than they give
+        (AVX2 | {"avx_vnni"}, 4, 1),
+        (ZEN5, 1, 1),
+    ],
+)
+def test_the_decoder_threads_follow_the_cpu_by_default(
+    flags: frozenset[str], threads: int, expected: int
+) -> None:
+    settings = Settings(whisper_threads=threads)
+
+    assert decoder_threads(settings, flags) == expected
+
+
+def test_a_decoder_thread_count_in_the_settings_is_kept() -> None:
+    settings = Settings(whisper_threads=2, whisper_decoder_threads=2)
+
+    assert decoder_threads(settings, ZEN5) == 2
+    assert decoder_threads(Settings(whisper_decoder_threads=3), AVX2) == 3
+
+
+def test_cpu_flags_are_read_from_the_first_processor(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu avx2 avx512_vnni\n\n"
+        "processor\t: 1\nflags\t\t: fpu\n"
+    )
+
+    assert cpu_flags(cpuinfo) == {"fpu", "avx2", "avx512_vnni"}
+    assert cpu_flags(tmp_path / "absent") == frozenset()
