@@ -63,7 +63,10 @@ async def _run_worker(
 
 def worker(
     once: Annotated[bool, typer.Option(help="Run the due jobs, then exit.")] = False,
-    concurrency: Annotated[int, typer.Option(min=1, help="Jobs transcribed at once.")] = 1,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Jobs transcribed at once (default: one per CPU, see settings)."),
+    ] = None,
     lease_seconds: Annotated[
         float | None, typer.Option(help="Lease of a claimed job (default: settings).")
     ] = None,

@@ -109,7 +109,11 @@ class DecodeOptions:
 
 
 class Transcriber:
-    """Runs one loaded model over recordings; safe to share by one thread at a time."""
+    """Runs one loaded model over recordings.
+
+    Holds no state of its own: as many threads may transcribe with it at once
+    as the model was loaded for (``load_model(..., workers=N)``).
+    """
 
     def __init__(self, *, model: LoadedModel, options: DecodeOptions) -> None:
         self._loaded = model

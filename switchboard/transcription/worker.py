@@ -49,6 +49,29 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}"
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_concurrency(settings: Settings, *, cpus: int | None = None) -> int:
+    """Jobs at once: the setting, or as many as ``cpus`` hold at ``whisper_threads`` each.
+
+    A job's two halves use threads badly: the encoder gains only ~1.8x from a
+    second thread, and a decoding step on CPUs with VNNI is slower on two.
+    One thread per job and one job per CPU kept both cores busy and
+    transcribed a backlog of voicemails ~1.4x faster than one job at a time
+    on two threads (a 2-core AMD EPYC; ``bench/transcription.py``).
+    """
+    if settings.transcription_concurrency:
+        return settings.transcription_concurrency
+    available = usable_cpus() if cpus is None else cpus
+    return max(1, available // max(1, settings.whisper_threads))
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
     """Queue behaviour of a worker."""
@@ -64,6 +87,7 @@ class WorkerOptions:
     def from_settings(cls, settings: Settings, **overrides: float | None) -> WorkerOptions:
         """Options from the settings, with explicit overrides (CLI flags)."""
         base = cls(
+            concurrency=default_concurrency(settings),
             lease_seconds=settings.transcription_lease_seconds,
             max_attempts=settings.transcription_max_attempts,
         )
@@ -111,7 +135,13 @@ class TranscriptionWorker:
                 self._metrics.model_load_seconds.set(loaded.load_seconds)
                 log.info(
                     "model loaded",
-                    extra={"model": name, "source": loaded.source, "seconds": loaded.load_seconds},
+                    extra={
+                        "model": name,
+                        "source": loaded.source,
+                        "seconds": loaded.load_seconds,
+                        "encoder_threads": loaded.threads[0],
+                        "decoder_threads": loaded.threads[1],
+                    },
                 )
                 options = DecodeOptions.from_settings(self._settings)
                 self._transcribers[name] = Transcriber(model=loaded, options=options)
@@ -141,14 +171,21 @@ class TranscriptionWorker:
             self._log_summary()
 
     async def run_once(self) -> int:
-        """Process due jobs until none is left, then return how many were run."""
+        """Process due jobs (``concurrency`` at once) until none is left; return how many."""
         await self.transcriber()
         await self._beat(state="running")
-        ran = 0
-        while not self._stopping.is_set() and await self.process_next():
-            ran += 1
+
+        async def drain() -> int:
+            ran = 0
+            while not self._stopping.is_set() and await self.process_next():
+                ran += 1
+            return ran
+
+        counts = await asyncio.gather(
+            *(drain() for _ in range(max(1, self._options.concurrency)))
+        )
         await self._beat(state="stopped")
-        return ran
+        return sum(counts)
 
     async def _loop(self, index: int) -> None:
         while not self._stopping.is_set():

@@ -84,6 +84,55 @@ async def test_voicemail_is_transcribed_into_its_transcript_and_voicemail_text(
     assert beat is not None and json.loads(beat.value)["done"] == 1
 
 
+async def test_a_worker_runs_jobs_side_by_side_each_exactly_once(
+    sessionmaker: Sessions, settings: Settings
+) -> None:
+    said = {
+        "agent-pass": "password",
+        "cannot-complete-as-dialed": "completed",
+        "check-number-dial-again": "number",
+        "conf-onlyperson": "conference",
+    }
+    async with sessionmaker() as session, session.begin():
+        recordings = {
+            name: await seed_recording(
+                session, settings.resolved_storage_root, prompt(name).path
+            )
+            for name in said
+        }
+    worker = TranscriptionWorker(
+        sessionmaker=sessionmaker,
+        settings=settings,
+        options=WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.1),
+        metrics=WorkerMetrics(),
+        worker_id="pair",
+    )
+    transcriber = await worker.transcriber()
+    running, most = 0, 0
+    transcribe = transcriber.transcribe
+
+    def counting(*args: object, **kwargs: object) -> object:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            return transcribe(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            running -= 1
+
+    transcriber.transcribe = counting  # type: ignore[method-assign]
+
+    assert await worker.run_once() == 4
+
+    assert most == 2
+    assert {(j.status, j.attempts, j.worker_id) for j in await jobs(sessionmaker)} == {
+        ("done", 1, "pair")
+    }
+    for name, word in said.items():
+        [transcript] = await transcripts(sessionmaker, recordings[name].id)
+        assert word in normalize(transcript.text), (name, transcript.text)
+
+
 async def test_corrupt_file_ends_failed_with_the_reason_and_is_not_retried(
     sessionmaker: Sessions, settings: Settings, tmp_path: Path
 ) -> None:
