@@ -13,8 +13,16 @@ Sources (``--source``, repeatable):
 Our pipeline: :class:`switchboard.transcription.transcriber.Transcriber`
 (soundfile decode, polyphase resampling, energy gate + VAD, settings' beam).
 Baseline: faster-whisper on the raw file, resampled by linear interpolation,
-greedy, no VAD, plain ``WhisperModel`` on 2 CPU threads; ours uses the
-settings' threads (encoder 2, decoder 1 by default).
+greedy, no VAD, plain ``WhisperModel`` on 2 CPU threads.
+
+Rows ``baseline`` and ``one job`` transcribe one file at a time on 2 threads
+(ours: encoder 2, decoder as ``decoder_threads`` picks for the CPU): their RTF
+is a job's latency over its audio. Row ``worker xN`` is the worker as it runs
+by default: N jobs at once (``default_concurrency``: one per CPU at the
+settings' ``whisper_threads``), RTF = wall time over audio, each length bucket
+a backlog of its own; that is the machine's transcription capacity. Every row
+runs ``--rounds`` times, the rows taking turns, and keeps its fastest round
+per bucket (the machines are noisy; turns keep drift from favouring one row).
 
 Run: ``.venv/bin/python bench/transcription.py [--count 50] [--source raw --source gsm]``
 """
@@ -27,6 +35,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +52,10 @@ from switchboard.transcription.model import load_model
 from switchboard.transcription.process_env import restart_for_whisper
 from switchboard.transcription.transcriber import DecodeOptions, Transcriber
 from switchboard.transcription.wer import wer
+from switchboard.transcription.worker import default_concurrency
+
+BASELINE_THREADS = 2
+"""CPU threads of the baseline, and of our one-job row beside it."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +193,7 @@ def _bucket(seconds: float) -> str:
 
 
 def run(items: list[Item], transcribe: Callable[[Path], str]) -> Run:
+    """One file at a time; each file's time goes to its bucket."""
     result = Run(pairs=[], seconds={}, audio={})
     for item in items:
         started = time.perf_counter()
@@ -190,6 +204,43 @@ def run(items: list[Item], transcribe: Callable[[Path], str]) -> Run:
             result.seconds[bucket] = result.seconds.get(bucket, 0.0) + elapsed
             result.audio[bucket] = result.audio.get(bucket, 0.0) + item.seconds
     return result
+
+
+def run_concurrently(items: list[Item], transcribe: Callable[[Path], str], jobs: int) -> Run:
+    """Each bucket as a backlog drained by ``jobs`` threads; a bucket's time is its wall time."""
+    result = Run(pairs=[], seconds={}, audio={})
+    hypotheses: dict[int, str] = {}
+    for bucket in ("short", "other", "long"):
+        backlog = [(n, i) for n, i in enumerate(items) if _bucket(i.seconds) == bucket]
+        lock = threading.Lock()
+
+        def drain(backlog: list[tuple[int, Item]] = backlog, lock: threading.Lock = lock) -> None:
+            while True:
+                with lock:
+                    if not backlog:
+                        return
+                    n, item = backlog.pop()
+                hypotheses[n] = transcribe(item.path)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=drain) for _ in range(jobs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        audio = sum(i.seconds for i in items if _bucket(i.seconds) == bucket)
+        for key in (bucket, "all"):
+            result.seconds[key] = result.seconds.get(key, 0.0) + elapsed
+            result.audio[key] = result.audio.get(key, 0.0) + audio
+    result.pairs = [(item.text, hypotheses[n]) for n, item in enumerate(items)]
+    return result
+
+
+def fastest(runs: list[Run]) -> Run:
+    """The first round's words with each bucket's fastest time over the rounds."""
+    seconds = {b: min(r.seconds[b] for r in runs) for b in runs[0].seconds}
+    return Run(pairs=runs[0].pairs, seconds=seconds, audio=runs[0].audio)
 
 
 def main() -> None:
@@ -206,6 +257,10 @@ def main() -> None:
         action="append",
         default=[],
         help="also run our pipeline with this encoder minimum (mel frames)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="runs per row; the fastest counts")
+    parser.add_argument(
+        "--no-worker", action="store_true", help="skip the worker throughput row"
     )
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument(
@@ -224,8 +279,9 @@ def main() -> None:
     chosen = pick_mixed(prompts, args.count)
     items = [Item(p.name, p.path, p.text, p.seconds) for p in chosen]
 
-    load_model(settings, name=args.model)  # warm the page cache: load time is a warm figure
-    loaded = load_model(settings, name=args.model)
+    one_job = settings.model_copy(update={"whisper_threads": BASELINE_THREADS})
+    load_model(one_job, name=args.model)  # warm the page cache: load time is a warm figure
+    loaded = load_model(one_job, name=args.model)
     options = DecodeOptions.from_settings(settings)
     options = DecodeOptions(
         beam_size=args.beam or options.beam_size,
@@ -238,11 +294,18 @@ def main() -> None:
     def pipeline(path: Path) -> str:
         return ours.transcribe(path).text
 
+    jobs = default_concurrency(settings)
+    worker_model = load_model(settings, name=args.model, workers=jobs)
+    worker = Transcriber(model=worker_model, options=options)
+
+    def worker_pipeline(path: Path) -> str:
+        return worker.transcribe(path).text
+
     print(
         f"model {loaded.name} ({loaded.source}) load {loaded.load_seconds:.3f} s, "
-        f"compute {settings.whisper_compute_type}, threads {settings.whisper_threads} "
-        f"(decoder {settings.whisper_decoder_threads or settings.whisper_threads}), "
-        f"beam {options.beam_size}, vad {options.vad}, "
+        f"compute {settings.whisper_compute_type}, one job: threads {loaded.threads[0]} "
+        f"(decoder {loaded.threads[1]}); worker: {jobs} jobs x {worker_model.threads[0]} "
+        f"(decoder {worker_model.threads[1]}); beam {options.beam_size}, vad {options.vad}, "
         f"process tuning {settings.whisper_process_tuning}"
     )
     with tempfile.TemporaryDirectory(prefix="sb-bench-") as tmp:
@@ -259,19 +322,28 @@ def main() -> None:
             loaded.source,
             device="cpu",
             compute_type=settings.whisper_compute_type,
-            cpu_threads=settings.whisper_threads,
+            cpu_threads=BASELINE_THREADS,
         )
         pipeline(items[0].path)  # first inference pays one-off costs; keep them out
         naive(plain, items[0].path)
-        variants = [("pipeline", settings.whisper_encoder_min_frames)]
-        variants += [(f"pipe-min{n}", n) for n in args.also_min_frames]
+        worker_pipeline(items[0].path)
+        variants = [("one job", settings.whisper_encoder_min_frames)]
+        variants += [(f"one-min{n}", n) for n in args.also_min_frames]
         for source in args.source or ["raw", "gsm"]:
             corpus = SOURCES[source](items, workdir)
-            base = run(corpus, lambda p: naive(plain, p))
-            rows = [("baseline", base)]
-            for label, min_frames in variants:
-                loaded.model.min_frames = min_frames
-                rows.append((label, run(corpus, pipeline)))
+            rounds: dict[str, list[Run]] = {}
+            for _ in range(max(1, args.rounds)):
+                rounds.setdefault("baseline", []).append(run(corpus, lambda p: naive(plain, p)))
+                for label, min_frames in variants:
+                    loaded.model.min_frames = min_frames
+                    rounds.setdefault(label, []).append(run(corpus, pipeline))
+                loaded.model.min_frames = settings.whisper_encoder_min_frames
+                if not args.no_worker:
+                    rounds.setdefault(f"worker x{jobs}", []).append(
+                        run_concurrently(corpus, worker_pipeline, jobs)
+                    )
+            rows = [(label, fastest(runs)) for label, runs in rounds.items()]
+            base = rows[0][1]
             print(f"\n[{source}] {len(corpus)} recordings")
             print(
                 f"  {'':12}{'WER':>8}{'RTF all':>9}{'RTF 2-5s':>10}{'RTF >=20s':>11}"
