@@ -211,7 +211,12 @@ def run_concurrently(items: list[Item], transcribe: Callable[[Path], str], jobs:
     result = Run(pairs=[], seconds={}, audio={})
     hypotheses: dict[int, str] = {}
     for bucket in ("short", "other", "long"):
-        backlog = [(n, i) for n, i in enumerate(items) if _bucket(i.seconds) == bucket]
+        # Longest first (pop() takes from the end): a few files must not leave one
+        # thread finishing alone, which a real, longer backlog would not see.
+        backlog = sorted(
+            ((n, i) for n, i in enumerate(items) if _bucket(i.seconds) == bucket),
+            key=lambda pair: pair[1].seconds,
+        )
         lock = threading.Lock()
 
         def drain(backlog: list[tuple[int, Item]] = backlog, lock: threading.Lock = lock) -> None:
