@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     # Threads per job. One: a worker then runs one job per CPU (transcription_concurrency),
-    # which on 2 cores transcribed a backlog ~1.4x faster than one job on 2 threads.
+    # which on 2 cores transcribed a backlog ~1.3x faster than one job on 2 threads.
     whisper_threads: int = Field(default=1, ge=1, le=64)
     # Threads of the decoder; 0 = the faster count for this CPU (1 with VNNI, else
     # whisper_threads): see transcription/model.py decoder_threads.

@@ -63,7 +63,7 @@ def default_concurrency(settings: Settings, *, cpus: int | None = None) -> int:
     A job's two halves use threads badly: the encoder gains only ~1.8x from a
     second thread, and a decoding step on CPUs with VNNI is slower on two.
     One thread per job and one job per CPU kept both cores busy and
-    transcribed a backlog of voicemails ~1.4x faster than one job at a time
+    transcribed a backlog of voicemails ~1.3x faster than one job at a time
     on two threads (a 2-core AMD EPYC; ``bench/transcription.py``).
     """
     if settings.transcription_concurrency:
