@@ -346,7 +346,9 @@ class TranscriptionWorker:
                 **self._counts,
                 "audio_seconds": round(self._audio, 1),
                 "processing_seconds": round(self._busy, 1),
+                # per job: with several jobs at once the worker's capacity is higher
                 "rtf": round(self._busy / self._audio, 4) if self._audio else None,
+                "concurrency": self._options.concurrency,
             },
         )
 
