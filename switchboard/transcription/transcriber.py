@@ -1,10 +1,12 @@
 """Recording in, timed segments out: the pipeline around one Whisper model.
 
-A two-channel call recording is transcribed one channel at a time (each
+A two-channel call recording is transcribed channel by channel (each
 channel is one party, so nobody talks over anybody inside a channel) and the
-segments are merged into one timeline, each tagged with its speaker. A
-channel with nothing louder than line noise is skipped: Whisper invents text
-for silence.
+segments are merged into one timeline, each tagged with its speaker. The
+channels are handed to the model at the same time: a model loaded with
+several replicas (``load_model(..., workers=N)``) runs them side by side on
+free cores, and one replica takes them in turn. A channel with nothing
+louder than line noise is skipped: Whisper invents text for silence.
 
 All of it is blocking work: faster-whisper decodes while its ``segments``
 generator is iterated, so :meth:`Transcriber.transcribe` consumes it here, in
@@ -16,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,16 +145,20 @@ class Transcriber:
         """
         started = time.perf_counter()
         channels, seconds = for_whisper(path)
-        segments: list[Segment] = []
-        language = self._options.language or "en"
-        skipped: list[int] = []
-        for index, samples in enumerate(channels):
-            if not has_speech_energy(samples):
-                skipped.append(index)
-                continue
+        voiced = [i for i, samples in enumerate(channels) if has_speech_energy(samples)]
+        skipped = [i for i in range(len(channels)) if i not in voiced]
+
+        def channel(index: int) -> tuple[list[Segment], str]:
             speaker = speakers[index] if index < len(speakers) else None
-            found, language = self._transcribe_channel(samples, index, speaker)
-            segments.extend(found)
+            return self._transcribe_channel(channels[index], index, speaker)
+
+        if len(voiced) > 1:
+            with ThreadPoolExecutor(max_workers=len(voiced)) as pool:
+                results = list(pool.map(channel, voiced))
+        else:
+            results = [channel(i) for i in voiced]
+        segments = [segment for found, _ in results for segment in found]
+        language = results[-1][1] if results else self._options.language or "en"
         segments.sort(key=lambda s: (s.start, s.channel))
         return TranscriptResult(
             text=" ".join(s.text for s in segments),

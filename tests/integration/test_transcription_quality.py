@@ -1,10 +1,13 @@
 """The real model on real speech: core sound prompts come back with the right words,
-whatever the file format, and a two-channel call yields both speakers in time order."""
+whatever the file format, and a two-channel call yields both speakers in time order,
+its channels transcribed side by side when the model has the replicas."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import soundfile as sf
@@ -12,7 +15,7 @@ from transcription_helpers import joined, prompt, two_channel
 
 from switchboard.config import Settings
 from switchboard.transcription.model import load_model, resolve_model
-from switchboard.transcription.transcriber import DecodeOptions, Transcriber
+from switchboard.transcription.transcriber import DecodeOptions, Segment, Transcriber
 from switchboard.transcription.wer import normalize, wer
 
 pytestmark = pytest.mark.slow
@@ -80,6 +83,39 @@ def test_two_channel_call_yields_both_speakers_in_time_order(
     assert "conference" in normalize(said)
     said = " ".join(s.text for s in result.segments if s.speaker == "caller")
     assert "password" in normalize(said)
+
+
+def test_the_channels_of_a_call_run_side_by_side_on_a_model_with_two_replicas(
+    transcriber: Transcriber, tmp_path: Path
+) -> None:
+    path = tmp_path / "call.wav"
+    two_channel(path, prompt("agent-pass").path, prompt("conf-onlyperson").path, right_offset=0.5)
+    pair = Transcriber(model=load_model(Settings(), workers=2), options=DecodeOptions())
+    lock = threading.Lock()
+    running, most = 0, 0
+    transcribe_channel = pair._transcribe_channel
+
+    def counting(*args: Any) -> tuple[list[Segment], str]:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return transcribe_channel(*args)
+        finally:
+            with lock:
+                running -= 1
+
+    pair._transcribe_channel = counting  # type: ignore[method-assign,assignment]
+
+    result = pair.transcribe(path, speakers=("caller", "callee"))
+    alone = transcriber.transcribe(path, speakers=("caller", "callee"))  # one replica
+
+    assert most == 2
+    assert {s.speaker for s in result.segments} == {"caller", "callee"}
+    assert [(s.speaker, s.start, s.text) for s in result.segments] == [
+        (s.speaker, s.start, s.text) for s in alone.segments
+    ]
 
 
 def test_encoder_on_its_own_threads_gives_the_words_of_one_model(tmp_path: Path) -> None:
