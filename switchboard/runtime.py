@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import shutil
 import signal
 import sys
 from dataclasses import dataclass
@@ -130,7 +129,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with client:
         await engine.start()
         outbox.start()
-        worker = await _start_worker(settings) if with_worker else None
+        worker = await start_worker_process() if with_worker else None
         api = asyncio.create_task(server.serve(), name="api")
         freeze_startup_heap()
         log.info("switchboard running", extra={"api": settings.base_url})
@@ -147,14 +146,18 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     await database.engine.dispose()
 
 
-async def _start_worker(settings: Settings) -> asyncio.subprocess.Process | None:
-    """The transcription worker as a child process, when this install has one."""
-    program = shutil.which("switchboard") or ""
-    if not program:
-        log.warning("transcription worker not started: no switchboard executable on PATH")
-        return None
+async def start_worker_process() -> asyncio.subprocess.Process:
+    """The transcription worker as a child process, reading the same environment.
+
+    It runs on this process's own interpreter (``python -m switchboard.cli
+    worker``), so it starts whether or not the virtualenv's ``bin`` is on PATH:
+    ``scripts/run`` runs ``.venv/bin/switchboard`` without it, and looking the
+    command up on PATH left the demo without a worker.
+    """
     return await asyncio.create_subprocess_exec(
-        program,
+        sys.executable,
+        "-m",
+        "switchboard.cli",
         "worker",
         stdout=sys.stderr,
         stderr=sys.stderr,

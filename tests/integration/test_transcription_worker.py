@@ -344,6 +344,37 @@ async def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_says_so(
     assert await beat_state() == "stopped"
 
 
+async def test_serve_starts_its_worker_without_the_virtualenv_on_path(
+    sessionmaker: Sessions, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from switchboard.runtime import start_worker_process
+
+    async with sessionmaker() as session, session.begin():
+        rec = await seed_recording(
+            session, settings.resolved_storage_root, prompt("agent-pass").path
+        )
+    monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", db_url)
+    monkeypatch.setenv("SWITCHBOARD_STORAGE_ROOT", str(settings.resolved_storage_root))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # as under scripts/run: no .venv/bin
+
+    worker = await start_worker_process()
+
+    async def transcribed() -> bool:
+        return bool(await transcripts(sessionmaker, rec.id))
+
+    try:
+        await _wait_for(transcribed)
+        worker.terminate()
+        code = await asyncio.wait_for(worker.wait(), 30)
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+    assert code == 0
+    [transcript] = await transcripts(sessionmaker, rec.id)
+    assert "password" in normalize(transcript.text)
+
+
 async def test_a_job_that_fails_for_good_tells_the_transcribe_callback(
     sessionmaker: Sessions, settings: Settings, tmp_path: Path
 ) -> None:
