@@ -252,6 +252,18 @@ async def _wait_for(predicate: object, timeout: float = 90.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def terminate_when(condition: object, process: asyncio.subprocess.Process) -> int:
+    """Wait for ``condition``, SIGTERM ``process`` and return its exit code (killed if stuck)."""
+    try:
+        await _wait_for(condition)
+        process.terminate()
+        return await asyncio.wait_for(process.wait(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
 @pytest.fixture
 async def long_recording(tmp_path: Path) -> AsyncIterator[Path]:
     names = ("auth-incorrect", "conf-onlyperson", "cannot-complete-as-dialed",
@@ -332,15 +344,7 @@ async def test_sigterm_stops_the_worker_cleanly_and_its_heartbeat_says_so(
     async def running() -> bool:
         return await beat_state() == "running"
 
-    try:
-        await _wait_for(running)
-        worker.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(worker.wait(), 30)
-    finally:
-        if worker.returncode is None:
-            worker.kill()
-            await worker.wait()
-    assert code == 0
+    assert await terminate_when(running, worker) == 0
     assert await beat_state() == "stopped"
 
 
@@ -362,15 +366,7 @@ async def test_serve_starts_its_worker_without_the_virtualenv_on_path(
     async def transcribed() -> bool:
         return bool(await transcripts(sessionmaker, rec.id))
 
-    try:
-        await _wait_for(transcribed)
-        worker.terminate()
-        code = await asyncio.wait_for(worker.wait(), 30)
-    finally:
-        if worker.returncode is None:
-            worker.kill()
-            await worker.wait()
-    assert code == 0
+    assert await terminate_when(transcribed, worker) == 0
     [transcript] = await transcripts(sessionmaker, rec.id)
     assert "password" in normalize(transcript.text)
 
