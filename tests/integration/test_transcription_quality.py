@@ -4,18 +4,16 @@ its channels transcribed side by side when the model has the replicas."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import soundfile as sf
-from transcription_helpers import joined, prompt, two_channel
+from transcription_helpers import Overlap, joined, prompt, two_channel
 
 from switchboard.config import Settings
 from switchboard.transcription.model import load_model, resolve_model
-from switchboard.transcription.transcriber import DecodeOptions, Segment, Transcriber
+from switchboard.transcription.transcriber import DecodeOptions, Transcriber
 from switchboard.transcription.wer import normalize, wer
 
 pytestmark = pytest.mark.slow
@@ -91,27 +89,13 @@ def test_the_channels_of_a_call_run_side_by_side_on_a_model_with_two_replicas(
     path = tmp_path / "call.wav"
     two_channel(path, prompt("agent-pass").path, prompt("conf-onlyperson").path, right_offset=0.5)
     pair = Transcriber(model=load_model(Settings(), workers=2), options=DecodeOptions())
-    lock = threading.Lock()
-    running, most = 0, 0
-    transcribe_channel = pair._transcribe_channel
-
-    def counting(*args: Any) -> tuple[list[Segment], str]:
-        nonlocal running, most
-        with lock:
-            running += 1
-            most = max(most, running)
-        try:
-            return transcribe_channel(*args)
-        finally:
-            with lock:
-                running -= 1
-
-    pair._transcribe_channel = counting  # type: ignore[method-assign,assignment]
+    channels = Overlap(pair._transcribe_channel)
+    pair._transcribe_channel = channels  # type: ignore[method-assign]
 
     result = pair.transcribe(path, speakers=("caller", "callee"))
     alone = transcriber.transcribe(path, speakers=("caller", "callee"))  # one replica
 
-    assert most == 2
+    assert channels.most == 2
     assert {s.speaker for s in result.segments} == {"caller", "callee"}
     assert [(s.speaker, s.start, s.text) for s in result.segments] == [
         (s.speaker, s.start, s.text) for s in alone.segments

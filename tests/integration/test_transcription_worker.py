@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from transcription_helpers import joined, prompt, seed_recording
+from transcription_helpers import Overlap, joined, prompt, seed_recording
 
 from switchboard.config import Settings
 from switchboard.models import SystemState, Transcript, TranscriptionJob, Voicemail, utcnow
@@ -108,23 +108,12 @@ async def test_a_worker_runs_jobs_side_by_side_each_exactly_once(
         worker_id="pair",
     )
     transcriber = await worker.transcriber()
-    running, most = 0, 0
-    transcribe = transcriber.transcribe
-
-    def counting(*args: object, **kwargs: object) -> object:
-        nonlocal running, most
-        running += 1
-        most = max(most, running)
-        try:
-            return transcribe(*args, **kwargs)  # type: ignore[arg-type]
-        finally:
-            running -= 1
-
-    transcriber.transcribe = counting  # type: ignore[method-assign]
+    jobs_at_once = Overlap(transcriber.transcribe)
+    transcriber.transcribe = jobs_at_once  # type: ignore[method-assign]
 
     assert await worker.run_once() == 4
 
-    assert most == 2
+    assert jobs_at_once.most == 2
     assert {(j.status, j.attempts, j.worker_id) for j in await jobs(sessionmaker)} == {
         ("done", 1, "pair")
     }

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +21,26 @@ from switchboard.services.transcripts import enqueue_transcription
 from switchboard.transcription.corpus import Prompt, load_prompts
 
 _PROMPTS: dict[str, Prompt] = {}
+
+
+class Overlap:
+    """Wraps a function and counts the most calls of it in flight at once, from any thread."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self._function = function
+        self._lock = threading.Lock()
+        self._running = 0
+        self.most = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            self._running += 1
+            self.most = max(self.most, self._running)
+        try:
+            return self._function(*args, **kwargs)
+        finally:
+            with self._lock:
+                self._running -= 1
 
 
 def prompt(name: str) -> Prompt:
