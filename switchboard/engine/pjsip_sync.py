@@ -1,7 +1,13 @@
-"""Desk phones and SIP trunks, written to ``pjsip_switchboard.conf``.
+"""Desk phones, browser phones and SIP trunks, written to ``pjsip_switchboard.conf``.
 
 ``pjsip.conf`` includes that file; after rewriting it the engine reloads
 res_pjsip, which keeps calls in progress. Only the engine writes it.
+
+A browser phone (``Endpoint.webrtc``) registers over the WebSocket transport
+of Asterisk's HTTP server and carries DTLS-SRTP media with ICE: the endpoint
+gets ``webrtc=yes`` and a DTLS certificate Asterisk generates when it loads
+the configuration. Every value written comes from a validated row (names
+match ``[A-Za-z0-9_-]``, caller ids are E.164, passwords printable ASCII).
 """
 
 from __future__ import annotations
@@ -35,28 +41,40 @@ def _section(name: str, lines: dict[str, str | int]) -> str:
     return f"[{name}]\n{body}\n"
 
 
+# What a browser needs beyond a desk phone: ``webrtc=yes`` turns on AVPF,
+# DTLS-SRTP (fingerprint verified), ICE, rtcp-mux and replies over the
+# transport the request came in on. Browsers offer PCMU/PCMA beside Opus.
+_WEBRTC: dict[str, str | int] = {
+    "webrtc": "yes",
+    "dtls_auto_generate_cert": "yes",
+    "allow": "ulaw,alaw",
+}
+
+
+def _endpoint_lines(ep: Endpoint) -> dict[str, str | int]:
+    lines: dict[str, str | int] = {
+        "type": "endpoint",
+        "context": "switchboard-did",
+        "disallow": "all",
+        "allow": "ulaw,alaw,g722",
+        "auth": f"{ep.name}-auth",
+        "aors": ep.name,
+        "direct_media": "no",
+        "rtp_symmetric": "yes",
+        "force_rport": "yes",
+        "rewrite_contact": "yes",
+        "callerid": ep.caller_id or ep.name,
+    }
+    if ep.webrtc:
+        lines.update(_WEBRTC)
+    return lines
+
+
 def render_pjsip(endpoints: Iterable[Endpoint], trunks: Iterable[Trunk]) -> str:
     """The configuration text for every endpoint and PJSIP trunk."""
     parts = ["; Written by the Switchboard engine from its database. Do not edit.\n"]
     for ep in sorted(endpoints, key=lambda e: e.name):
-        parts.append(
-            _section(
-                ep.name,
-                {
-                    "type": "endpoint",
-                    "context": "switchboard-did",
-                    "disallow": "all",
-                    "allow": "ulaw,alaw,g722",
-                    "auth": f"{ep.name}-auth",
-                    "aors": ep.name,
-                    "direct_media": "no",
-                    "rtp_symmetric": "yes",
-                    "force_rport": "yes",
-                    "rewrite_contact": "yes",
-                    "callerid": ep.caller_id or ep.name,
-                },
-            )
-        )
+        parts.append(_section(ep.name, _endpoint_lines(ep)))
         parts.append(
             _section(
                 f"{ep.name}-auth",

@@ -50,6 +50,8 @@ class Endpoint(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     password: Mapped[str] = mapped_column(String(128), nullable=False)
     caller_id: Mapped[str | None] = mapped_column(String(32))
+    # A browser phone: PJSIP over WebSocket with DTLS-SRTP and ICE (``webrtc=yes``).
+    webrtc: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
 class PhoneNumber(IdMixin, TimestampMixin, Base):

@@ -1,6 +1,7 @@
 """Desk phones and softphones: PJSIP endpoints of a tenant.
 
-Forwarding rules ring them as ``endpoint:<name>``. Names are global (they are
+Forwarding rules ring them as ``endpoint:<name>``. A browser phone is an
+endpoint with ``webrtc`` set (see :mod:`switchboard.engine.pjsip_sync`). Names are global (they are
 PJSIP identities on the one Asterisk), so a taken name is a conflict. The SIP
 password is generated when not given and shown only when set. Every write
 bumps the routing revision; an endpoint a rule still targets cannot be
@@ -25,7 +26,7 @@ from switchboard.services.phone import normalize_e164
 
 _NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 _PASSWORD = re.compile(r"^[\x21-\x7e]{12,128}$")
-FIELDS = frozenset({"password", "caller_id", "user_id"})
+FIELDS = frozenset({"password", "caller_id", "user_id", "webrtc"})
 
 
 async def list_endpoints(
@@ -122,6 +123,10 @@ async def _checked(
     if "caller_id" in values:
         caller = values["caller_id"]
         out["caller_id"] = None if caller is None else normalize_e164(caller, field="caller_id")
+    if "webrtc" in values:
+        if not isinstance(values["webrtc"], bool):
+            raise BadRequest("webrtc must be true or false", field="webrtc")
+        out["webrtc"] = values["webrtc"]
     if "user_id" in values:
         user_id = values["user_id"]
         if user_id is not None:
