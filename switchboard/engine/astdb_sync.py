@@ -1,6 +1,6 @@
 """Keeps Asterisk's AstDB mirror of the routing table in step with the database.
 
-The engine-down dialplan reads it (see :mod:`switchboard.engine.astdb_plan`).
+The engine-down dialplan reads it (see :mod:`switchboard.callflow.astdb_plan`).
 A full rewrite happens at start-up and after every AMI reconnect; in between
 only the numbers whose entries changed are rewritten.
 """
@@ -11,8 +11,8 @@ import asyncio
 import logging
 from typing import Protocol
 
-from switchboard.engine.astdb_plan import FAMILY, astdb_entries
-from switchboard.engine.calls.routes import NumberRoute
+from switchboard.callflow.astdb_plan import FAMILY, astdb_entries
+from switchboard.callflow.routes import NumberRoute
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from switchboard.callflow.routes import NumberRoute
 from switchboard.engine.ari.exceptions import AriError
 from switchboard.engine.calls.call import Call
 from switchboard.engine.calls.channel_ops import Ari
 from switchboard.engine.calls.dialing import TRANSFER_EVENT
 from switchboard.engine.calls.outbound import OutboundCallHandler
-from switchboard.engine.calls.routes import NumberRoute
 from switchboard.engine.events import CallRegistry
 
 

@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.engine.calls.routes import NumberRoute
+from switchboard.callflow.routes import NumberRoute
 from switchboard.models import Endpoint, Trunk
 
 log = logging.getLogger(__name__)

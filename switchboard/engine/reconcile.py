@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import ids
-from switchboard.engine.calls.routes import NumberRoute, dial_string
+from switchboard.callflow.routes import NumberRoute, dial_string
 from switchboard.engine.recordings import DUAL_SUFFIX, RecordingStore
 from switchboard.models import CallLog, CallLogStatus, CallStatus, Voicemail
 from switchboard.models.state import get_value, set_value

@@ -15,25 +15,15 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.engine.calls.routes import NumberRoute, TrunkRoute
-from switchboard.engine.calls.rules import VoicemailSettings, compile_steps
+from switchboard.callflow.routes import NumberRoute, TrunkRoute
+from switchboard.callflow.rules import compile_steps
+from switchboard.callflow.voicemail import voicemail_settings
 from switchboard.models import ForwardingRule, PhoneNumber, Tenant, Trunk
 from switchboard.models.state import ROUTING_REVISION, get_value
 
 log = logging.getLogger(__name__)
 
 RoutesListener = Callable[[dict[str, NumberRoute]], Awaitable[None]]
-
-
-def voicemail_settings(number: PhoneNumber, silence_seconds: int) -> VoicemailSettings | None:
-    """How a number takes voicemail (``None`` when it takes none)."""
-    if not number.voicemail_enabled:
-        return None
-    return VoicemailSettings(
-        max_seconds=number.voicemail_max_seconds,
-        silence_seconds=silence_seconds,
-        greeting=number.voicemail_greeting or "sound:vm-intro",
-    )
 
 
 async def load_routes(session: AsyncSession, *, silence_seconds: int = 5) -> dict[str, NumberRoute]:

@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import ids
+from switchboard.callflow.routes import NumberRoute
 from switchboard.config import Settings
 from switchboard.engine.ami.client import AmiClient
 from switchboard.engine.ari.client import AriClient
@@ -27,7 +28,6 @@ from switchboard.engine.calls.call import Call, Event
 from switchboard.engine.calls.executor import FlowExecutor
 from switchboard.engine.calls.inbound import InboundCallHandler
 from switchboard.engine.calls.outbound import OutboundCallHandler
-from switchboard.engine.calls.routes import NumberRoute
 from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.control import CallControl
 from switchboard.engine.events import CallRegistry

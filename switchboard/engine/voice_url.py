@@ -21,9 +21,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from switchboard.engine.calls.verbs import Verb
-from switchboard.engine.signature import compute_signature
-from switchboard.engine.voicedoc.exceptions import (
+from switchboard.callflow.signature import compute_signature
+from switchboard.callflow.verbs import Verb
+from switchboard.callflow.voicedoc.exceptions import (
     VoiceDocumentError,
     VoiceUrlConnectionError,
     VoiceUrlDocumentError,
@@ -31,8 +31,8 @@ from switchboard.engine.voicedoc.exceptions import (
     VoiceUrlStatusError,
     VoiceUrlTimeoutError,
 )
-from switchboard.engine.voicedoc.params import API_VERSION, DIRECTIONS, call_params
-from switchboard.engine.voicedoc.parser import MAX_DOCUMENT_BYTES, parse_voice_document
+from switchboard.callflow.voicedoc.params import API_VERSION, DIRECTIONS, call_params
+from switchboard.callflow.voicedoc.parser import MAX_DOCUMENT_BYTES, parse_voice_document
 
 log = logging.getLogger(__name__)
 

@@ -529,9 +529,9 @@ async def test_the_served_document_runs_on_a_switchboard_engine(
     client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """Another engine parses what we serve: a desk phone is a Client it dials as PJSIP/NAME."""
-    from switchboard.engine.calls.routes import dial_string
-    from switchboard.engine.calls.verbs import Dial
-    from switchboard.engine.voicedoc import parse_voice_document
+    from switchboard.callflow.routes import dial_string
+    from switchboard.callflow.verbs import Dial
+    from switchboard.callflow.voicedoc import parse_voice_document
 
     await number_with_rules(sessionmaker, world.tenant,
                             {"strategy": "simultaneous", "targets": ["endpoint:desk1", FIRST]})
@@ -675,8 +675,8 @@ async def test_an_engine_drives_the_app_over_http_signed_as_a_voice_url(
     live_app: str, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """The engine's own voice-URL client and callback signer, against the live API."""
-    from switchboard.engine.calls.verbs import Dial, Hangup, Record, Say
-    from switchboard.engine.signature import compute_signature
+    from switchboard.callflow.signature import compute_signature
+    from switchboard.callflow.verbs import Dial, Hangup, Record, Say
     from switchboard.engine.voice_url import call_params as engine_params
     from switchboard.engine.voice_url import fetch_voice_document
 

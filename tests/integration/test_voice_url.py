@@ -8,19 +8,19 @@ import httpx
 import pytest
 from webhook_receiver import Receiver, Reply, free_port
 
-from switchboard.engine.calls.verbs import Dial, DialTarget, Gather, Say
+from switchboard.callflow.verbs import Dial, DialTarget, Gather, Say
+from switchboard.callflow.voicedoc.exceptions import (
+    VoiceUrlConnectionError,
+    VoiceUrlDocumentError,
+    VoiceUrlStatusError,
+    VoiceUrlTimeoutError,
+)
 from switchboard.engine.voice_url import (
     API_VERSION,
     IDEMPOTENCY_HEADER,
     call_params,
     fetch_voice_document,
     fetch_with_fallback,
-)
-from switchboard.engine.voicedoc.exceptions import (
-    VoiceUrlConnectionError,
-    VoiceUrlDocumentError,
-    VoiceUrlStatusError,
-    VoiceUrlTimeoutError,
 )
 
 TOKEN = "0123456789abcdef0123456789abcdef"

@@ -3,7 +3,7 @@
 It runs ``http.server`` in a thread, answers each path with a configured
 response, records every request, and checks ``X-Twilio-Signature`` with its
 own implementation of the provider's scheme (written here, independent of
-``switchboard.engine.signature``). It can be stopped and started again on the
+``switchboard.callflow.signature``). It can be stopped and started again on the
 same port to play a target that is down for a while.
 """
 

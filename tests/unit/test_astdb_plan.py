@@ -2,9 +2,10 @@
 
 from dataclasses import replace
 
-from switchboard.engine.astdb_plan import astdb_entries
-from switchboard.engine.calls.routes import NumberRoute, TrunkRoute
-from switchboard.engine.calls.rules import ForwardingStep, VoicemailSettings, compile_steps
+from switchboard.callflow.astdb_plan import astdb_entries
+from switchboard.callflow.routes import NumberRoute, TrunkRoute
+from switchboard.callflow.rules import ForwardingStep, compile_steps
+from switchboard.callflow.voicemail import VoicemailSettings
 from tests.unit.test_rule_compiler import WEEKDAYS_9_TO_5, Rule
 
 DID = "+15550100200"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.engine.calls.rules import (
+from switchboard.callflow.rules import (
     NOBODY_YET,
     UNREACHED,
     VoicemailSettings,
@@ -17,7 +17,7 @@ from switchboard.engine.calls.rules import (
     parse_window,
     plan_verbs,
 )
-from switchboard.engine.calls.verbs import Dial, DialOutcome, DialTarget, Hangup, Play, Record
+from switchboard.callflow.verbs import Dial, DialOutcome, DialTarget, Hangup, Play, Record
 
 NEW_YORK = "America/New_York"
 WEEKDAYS_9_TO_5 = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from switchboard.engine.signature import compute_signature, signing_payload, validate_signature
+from switchboard.callflow.signature import compute_signature, signing_payload, validate_signature
 
 TOKEN = "12345"
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.engine.voicedoc import MAX_DOCUMENT_BYTES, VoiceDocumentError, parse_voice_document
-from switchboard.engine.voicedoc.exceptions import (
+from switchboard.callflow.voicedoc import (
+    MAX_DOCUMENT_BYTES,
+    VoiceDocumentError,
+    parse_voice_document,
+)
+from switchboard.callflow.voicedoc.exceptions import (
     DOCUMENT_PARSE_FAILURE,
     RESPONSE_TOO_LARGE,
     SCHEMA_VALIDATION,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from switchboard.engine.voicedoc.params import (
+from switchboard.callflow.voicedoc.params import (
     call_params,
     dial_action_params,
     recording_callback_params,

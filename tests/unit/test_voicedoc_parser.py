@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.engine.calls.verbs import (
+from switchboard.callflow.verbs import (
     Dial,
     DialTarget,
     Gather,
@@ -16,7 +16,7 @@ from switchboard.engine.calls.verbs import (
     Reject,
     Say,
 )
-from switchboard.engine.voicedoc import VoiceDocumentError, parse_voice_document
+from switchboard.callflow.voicedoc import VoiceDocumentError, parse_voice_document
 
 BASE = "https://app.example.com/voice/incoming"
 

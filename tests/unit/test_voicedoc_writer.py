@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from switchboard.engine.calls.rules import VoicemailSettings, compile_steps, plan_verbs
-from switchboard.engine.calls.verbs import (
+from switchboard.callflow.rules import compile_steps, plan_verbs
+from switchboard.callflow.verbs import (
     Dial,
     DialTarget,
     Gather,
@@ -22,8 +22,9 @@ from switchboard.engine.calls.verbs import (
     Say,
     Verb,
 )
-from switchboard.engine.voicedoc import parse_voice_document
-from switchboard.engine.voicedoc.writer import render_voice_document
+from switchboard.callflow.voicedoc import parse_voice_document
+from switchboard.callflow.voicedoc.writer import render_voice_document
+from switchboard.callflow.voicemail import VoicemailSettings
 
 EVERY_KIND: list[tuple[str, Verb]] = [
     ("say", Say(text="Hello & welcome <to> \"Acme\"", voice="woman", language="fr-FR", loop=3)),

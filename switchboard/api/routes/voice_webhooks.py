@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTask
 
 from switchboard.api.deps import DbSession, SettingsDep
+from switchboard.callflow.signature import validate_signature
+from switchboard.callflow.voicedoc.writer import CONTENT_TYPE, render_voice_document
 from switchboard.config import Settings
-from switchboard.engine.signature import validate_signature
-from switchboard.engine.voicedoc.writer import CONTENT_TYPE, render_voice_document
 from switchboard.models import Recording, utcnow
 from switchboard.services import voice_webhooks as service
 from switchboard.services.exceptions import Forbidden, NotFound, ProviderFailed

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from switchboard.engine.calls.routes import NumberRoute
-from switchboard.engine.calls.verbs import DialOutcome
+from switchboard.callflow.routes import NumberRoute
+from switchboard.callflow.verbs import DialOutcome
 from switchboard.models import CallLogStatus
 
 Event = dict[str, Any]

@@ -10,14 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from switchboard import ids
+from switchboard.callflow.routes import dial_string
+from switchboard.callflow.rules import parse_target
+from switchboard.callflow.verbs import Dial, DialOutcome, DialTarget
 from switchboard.engine.ari.exceptions import AriRequestError
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event, Leg
 from switchboard.engine.calls.channel_ops import CallChannel
 from switchboard.engine.calls.recorder import KeptRecording, Recorder
-from switchboard.engine.calls.routes import dial_string
-from switchboard.engine.calls.rules import parse_target
-from switchboard.engine.calls.verbs import Dial, DialOutcome, DialTarget
 from switchboard.models import CallLogStatus
 
 log = logging.getLogger(__name__)

@@ -12,13 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from switchboard.engine.calllog import CallLogWriter
-from switchboard.engine.calls.call import Call, CallerGone
-from switchboard.engine.calls.callbacks import status_callback
-from switchboard.engine.calls.channel_ops import Ari, CallChannel, is_playback_end
-from switchboard.engine.calls.dialing import Dialer
-from switchboard.engine.calls.recorder import Ami, Recorder
-from switchboard.engine.calls.verbs import (
+from switchboard.callflow.verbs import (
     Dial,
     DialOutcome,
     Gather,
@@ -31,11 +25,17 @@ from switchboard.engine.calls.verbs import (
     Say,
     Verb,
 )
+from switchboard.callflow.voicedoc.exceptions import VoiceUrlError
+from switchboard.engine.calllog import CallLogWriter
+from switchboard.engine.calls.call import Call, CallerGone
+from switchboard.engine.calls.callbacks import status_callback
+from switchboard.engine.calls.channel_ops import Ari, CallChannel, is_playback_end
+from switchboard.engine.calls.dialing import Dialer
+from switchboard.engine.calls.recorder import Ami, Recorder
 from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.events import CallRegistry
 from switchboard.engine.media import MediaCache
 from switchboard.engine.recordings import RecordingStore
-from switchboard.engine.voicedoc.exceptions import VoiceUrlError
 
 log = logging.getLogger(__name__)
 

@@ -6,15 +6,16 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from switchboard.callflow.routes import NumberRoute
+from switchboard.callflow.rules import plan_verbs
+from switchboard.callflow.verbs import DialOutcome, Say, Verb
+from switchboard.callflow.voicedoc.exceptions import VoiceUrlDocumentError
+from switchboard.callflow.voicemail import VoicemailSettings
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call
 from switchboard.engine.calls.callbacks import status_callback
 from switchboard.engine.calls.executor import APPLICATION_ERROR, FlowExecutor
-from switchboard.engine.calls.routes import NumberRoute
-from switchboard.engine.calls.rules import VoicemailSettings, plan_verbs
-from switchboard.engine.calls.verbs import DialOutcome, Say, Verb
 from switchboard.engine.calls.voice_app import VoiceApp
-from switchboard.engine.voicedoc.exceptions import VoiceUrlDocumentError
 from switchboard.logs import bind_call
 from switchboard.models import CallDirection, CallLogStatus, CallStatus
 

@@ -9,16 +9,16 @@ from datetime import datetime
 from typing import Protocol
 
 from switchboard import ids
+from switchboard.callflow.routes import NumberRoute, dial_string
+from switchboard.callflow.rules import parse_target, plan_verbs
+from switchboard.callflow.verbs import DialTarget, Verb
+from switchboard.callflow.voicedoc.exceptions import VoiceUrlError
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, Event
 from switchboard.engine.calls.callbacks import status_callback
 from switchboard.engine.calls.executor import FlowExecutor
-from switchboard.engine.calls.routes import NumberRoute, dial_string
-from switchboard.engine.calls.rules import parse_target, plan_verbs
-from switchboard.engine.calls.verbs import DialTarget, Verb
 from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.events import CallRegistry
-from switchboard.engine.voicedoc.exceptions import VoiceUrlError
 from switchboard.logs import bind_call
 from switchboard.models import CallDirection, CallLogStatus, CallStatus
 

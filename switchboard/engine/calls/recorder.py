@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard import ids
+from switchboard.callflow.verbs import Record
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event
 from switchboard.engine.calls.channel_ops import CallChannel
-from switchboard.engine.calls.verbs import Record
 from switchboard.engine.recordings import (
     ASTERISK_SPOOL,
     DUAL_SUFFIX,

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import httpx
 
+from switchboard.callflow.verbs import Verb
 from switchboard.engine.calls.call import Call
-from switchboard.engine.calls.verbs import Verb
 from switchboard.engine.voice_url import (
     VoiceUrlResult,
     call_params,

@@ -3,7 +3,7 @@
 A provider (a cloud number whose voice URL points here, or another
 Switchboard engine) drives these exactly as it drives any voice URL. The
 engine runs the same app in-process; both serve the plan that
-:func:`~switchboard.engine.calls.rules.plan_verbs` compiles from the number's
+:func:`~switchboard.callflow.rules.plan_verbs` compiles from the number's
 forwarding rules, so forwarding has one implementation.
 
 A provider's document ends at the first ``Dial`` that has an ``action``: the

@@ -3,7 +3,7 @@
 A provider (a cloud number whose voice URL points here, or another
 Switchboard engine) drives these exactly as it drives any voice URL. The
 engine runs the same app in-process; both serve the plan that
-:func:`~switchboard.engine.calls.rules.plan_verbs` compiles from the number's
+:func:`~switchboard.callflow.rules.plan_verbs` compiles from the number's
 forwarding rules, so forwarding has one implementation.
 
 A provider's document ends at the first ``Dial`` that has an ``action``: the
@@ -28,8 +28,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.engine.calls.rules import compile_steps, plan_verbs
-from switchboard.engine.calls.verbs import (
+from switchboard.callflow.rules import compile_steps, plan_verbs
+from switchboard.callflow.verbs import (
     Dial,
     DialOutcome,
     DialTarget,
@@ -40,7 +40,7 @@ from switchboard.engine.calls.verbs import (
     Say,
     Verb,
 )
-from switchboard.engine.routing import voicemail_settings
+from switchboard.callflow.voicemail import voicemail_settings
 from switchboard.models import (
     CallLog,
     CallLogStatus,

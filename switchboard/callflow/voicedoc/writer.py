@@ -1,4 +1,4 @@
-"""Verbs to TwiML: the inverse of :mod:`switchboard.engine.voicedoc.parser`.
+"""Verbs to TwiML: the inverse of :mod:`switchboard.callflow.voicedoc.parser`.
 
 The built-in voice app (``/api/voice/incoming``) answers with the verbs the
 forwarding rules compile to; this module writes them as the voice document a
@@ -22,7 +22,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from switchboard.engine.calls.verbs import (
+from switchboard.callflow.verbs import (
     Dial,
     DialTarget,
     Gather,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urljoin
 
-from switchboard.engine.voicedoc.exceptions import VoiceDocumentError
+from switchboard.callflow.voicedoc.exceptions import VoiceDocumentError
 
 _KEYS = frozenset("0123456789*#")
 _SEND_DIGITS = re.compile(r"^[0-9*#wW]+$")

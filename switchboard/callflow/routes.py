@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard.engine.calls.rules import ForwardingStep, VoicemailSettings
-from switchboard.engine.calls.verbs import DialTarget
+from switchboard.callflow.rules import ForwardingStep
+from switchboard.callflow.verbs import DialTarget
+from switchboard.callflow.voicemail import VoicemailSettings
 
 SIMULATION_CONTEXT = "sb-sim"
 

@@ -22,9 +22,9 @@ Layout (family ``sb``, keys under the DID; see asterisk-config's
 
 from __future__ import annotations
 
-from switchboard.engine.calls.routes import NumberRoute, dial_string
-from switchboard.engine.calls.rules import asterisk_timespec
-from switchboard.engine.calls.verbs import DialOutcome
+from switchboard.callflow.routes import NumberRoute, dial_string
+from switchboard.callflow.rules import asterisk_timespec
+from switchboard.callflow.verbs import DialOutcome
 
 FAMILY = "sb"
 

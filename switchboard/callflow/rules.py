@@ -13,7 +13,7 @@ from datetime import datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from switchboard.engine.calls.verbs import (
+from switchboard.callflow.verbs import (
     NOBODY_YET,
     UNREACHED,
     Dial,
@@ -24,6 +24,7 @@ from switchboard.engine.calls.verbs import (
     Record,
     Verb,
 )
+from switchboard.callflow.voicemail import VoicemailSettings
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -76,15 +77,6 @@ class ForwardingStep:
     def active_at(self, local: datetime) -> bool:
         """Whether the step's schedule allows it at ``local`` time."""
         return not self.windows or any(w.contains(local) for w in self.windows)
-
-
-@dataclass(frozen=True, slots=True)
-class VoicemailSettings:
-    """How the voicemail at the end of the plan records."""
-
-    max_seconds: int = 120
-    silence_seconds: int = 5
-    greeting: str = "sound:vm-intro"
 
 
 def _minute_of(text: str) -> int:

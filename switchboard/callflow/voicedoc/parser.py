@@ -5,7 +5,7 @@ A customer's server answers a voice URL with a document such as::
     <Response><Gather numDigits="1" action="/menu"><Say>Press 1</Say></Gather></Response>
 
 :func:`parse_voice_document` turns it into the verbs of
-:mod:`switchboard.engine.calls.verbs`, applying the provider's defaults and
+:mod:`switchboard.callflow.verbs`, applying the provider's defaults and
 refusing what the provider refuses. The document comes from outside: it is
 parsed with defusedxml (no DTDs, no entity expansion, no external
 references) and capped in size before parsing.
@@ -29,7 +29,7 @@ from collections.abc import Callable
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from switchboard.engine.calls.verbs import (
+from switchboard.callflow.verbs import (
     Dial,
     DialTarget,
     Gather,
@@ -42,8 +42,8 @@ from switchboard.engine.calls.verbs import (
     Say,
     Verb,
 )
-from switchboard.engine.voicedoc.attributes import Attributes, local_name, resolve_url
-from switchboard.engine.voicedoc.exceptions import (
+from switchboard.callflow.voicedoc.attributes import Attributes, local_name, resolve_url
+from switchboard.callflow.voicedoc.exceptions import (
     DOCUMENT_PARSE_FAILURE,
     RESPONSE_TOO_LARGE,
     VoiceDocumentError,
