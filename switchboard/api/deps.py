@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.api.health import HealthRegistry
 from switchboard.api.ratelimit import RateLimiter
-from switchboard.api.security import decode_token
 from switchboard.config import Settings
+from switchboard.security import decode_token
 from switchboard.services import api_keys as api_key_service
 from switchboard.services import users as user_service
 from switchboard.services.exceptions import Forbidden, RateLimited, ServiceUnavailable, Unauthorized

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.api.security import API_KEY_PREFIX, generate_api_key, hash_api_key
 from switchboard.models import ApiKey, Tenant, User, utcnow
+from switchboard.security import API_KEY_PREFIX, generate_api_key, hash_api_key
 from switchboard.services.exceptions import NotFound, ValidationFailed
 from switchboard.services.paging import Page, paginate
 from switchboard.services.roles import Role

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.api.security import hash_password_async, verify_password_async
 from switchboard.models import Tenant, User
+from switchboard.security import hash_password_async, verify_password_async
 from switchboard.services.exceptions import (
     Conflict,
     NotFound,

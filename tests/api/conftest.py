@@ -24,9 +24,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.api.app import create_app
-from switchboard.api.security import credential_stamp, issue_token
 from switchboard.config import Settings
 from switchboard.models import Tenant, User
+from switchboard.security import credential_stamp, issue_token
 from switchboard.services import api_keys, tenants, users
 from switchboard.services.roles import Role
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from switchboard.api.security import credential_stamp, issue_token
+from switchboard.security import credential_stamp, issue_token
 from switchboard.services import users
 from switchboard.services.roles import Role
 from tests.api.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, access_token, assert_v1_error

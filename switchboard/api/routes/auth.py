@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from switchboard.api.deps import CurrentPrincipal, DbSession, RateLimiterDep, SettingsDep
-from switchboard.api.security import credential_stamp, decode_token, issue_token
 from switchboard.config import Settings
 from switchboard.models import User
+from switchboard.security import credential_stamp, decode_token, issue_token
 from switchboard.services import users as user_service
 from switchboard.services.exceptions import RateLimited, Unauthorized
 from switchboard.services.roles import Role
