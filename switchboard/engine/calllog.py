@@ -9,6 +9,14 @@ a leg inserted and updated in the same batch is inserted once, and rows of
 the same shape go out in one ``executemany``. Core statements, not ORM
 ones: the ORM's bulk machinery cost the engine more CPU than everything
 else a call does.
+
+Writes are typed: a row's columns are :class:`NewCall`/:class:`CallChanges`
+(and :class:`NewLeg`/:class:`LegChanges` for legs), so a misspelt column
+fails the type check; the business status is never written directly but
+moved by a :class:`~switchboard.callflow.status.CallEvent` through
+:func:`~switchboard.callflow.status.next_status`. When the batch cannot know
+the row's status (another process may have moved it), the event becomes a
+``CASE`` over every status, computed from the same function.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import Table, bindparam, case, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,8 +35,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert, Update
 
+from switchboard.callflow.status import (
+    INITIAL_STATUS,
+    CallDirection,
+    CallEvent,
+    CallLogStatus,
+    CallStatus,
+    next_status,
+)
 from switchboard.engine.outbox import enqueue
-from switchboard.models import CallLeg, CallLog, CallLogStatus
+from switchboard.models import CallLeg, CallLog
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +52,60 @@ _MAX_BATCH = 200
 _GATHER_SECONDS = 0.05
 _CALLS: Table = CallLog.__table__  # type: ignore[assignment]
 _LEGS: Table = CallLeg.__table__  # type: ignore[assignment]
-# The engine's end-of-call guess: only while the row still says INCOMING_CALL.
-_SETTLE = "_settle"
+# In a folded update: the status change the batch could not decide, as
+# ``((from, to), ...)`` over the statuses it moves (the rest stay as they are).
+STATUS_MOVES = "_status_moves"
+
+
+class NewCall(TypedDict):
+    """A call log row as the engine first writes it (status: ``INCOMING_CALL``)."""
+
+    call_sid: str
+    direction: CallDirection
+    call_status: CallStatus
+    from_number: str
+    to_number: str
+    started_at: datetime
+    external_id: str
+    tenant_id: str | None
+    number_id: str | None
+
+
+class CallChanges(TypedDict, total=False):
+    """Columns of a call log row the engine updates as the call runs."""
+
+    call_status: CallStatus
+    answered_at: datetime | None
+    answered_by: str
+    ended_at: datetime
+    duration: int
+    hangup_cause: int
+    hangup_cause_text: str
+    error: str
+    recording_error: str
+    has_recording: bool
+    has_voicemail: bool
+
+
+class NewLeg(TypedDict):
+    """A leg row: one dialled target's channel."""
+
+    call_sid: str
+    leg_sid: str
+    channel_id: str
+    role: str
+    target: str
+    started_at: datetime
+    dial_status: NotRequired[str | None]
+
+
+class LegChanges(TypedDict, total=False):
+    """Columns of a leg row updated as it rings, answers and ends."""
+
+    dial_status: str
+    answered_at: datetime | None
+    ended_at: datetime | None
+    hangup_cause: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +114,7 @@ class _Op:
     kind: str
     key: str
     values: dict[str, Any]
+    event: CallEvent | None = None
 
 
 class CallLogWriter:
@@ -80,29 +150,31 @@ class CallLogWriter:
         """Wait until every write queued so far is in the database."""
         await self._idle.wait()
 
-    def insert_call(self, values: dict[str, Any]) -> None:
-        """Queue a new call log row (``values`` must hold ``call_sid``)."""
-        self._put(_Op("call", "insert", values["call_sid"], values))
+    def insert_call(self, values: NewCall) -> None:
+        """Queue a new call log row, at the initial status."""
+        row: dict[str, Any] = {**values, "status": INITIAL_STATUS}
+        self._put(_Op("call", "insert", values["call_sid"], row))
 
-    def update_call(self, call_sid: str, **values: Any) -> None:
-        """Queue an update of the call log row ``call_sid``."""
-        self._put(_Op("call", "update", call_sid, values))
+    def update_call(
+        self, call_sid: str, *, event: CallEvent | None = None, **values: Unpack[CallChanges]
+    ) -> None:
+        """Queue an update of the call log row ``call_sid``.
 
-    def settle_status(self, call_sid: str, status: str) -> None:
-        """Set the final status unless something already moved it past INCOMING_CALL.
-
-        A provider webhook (voicemail received, answered by staff) may have
-        written a truer status than the engine's end-of-call guess.
+        Args:
+            call_sid: The row's call SID.
+            event: What happened to the call, which moves its status
+                (:func:`~switchboard.callflow.status.next_status`).
+            **values: Columns to set.
         """
-        self._put(_Op("call", "settle", call_sid, {"status": status}))
+        self._put(_Op("call", "update", call_sid, dict(values), event))
 
-    def insert_leg(self, values: dict[str, Any]) -> None:
-        """Queue a new leg row (``values`` must hold ``leg_sid``)."""
-        self._put(_Op("leg", "insert", values["leg_sid"], values))
+    def insert_leg(self, values: NewLeg) -> None:
+        """Queue a new leg row."""
+        self._put(_Op("leg", "insert", values["leg_sid"], dict(values)))
 
-    def update_leg(self, leg_sid: str, **values: Any) -> None:
+    def update_leg(self, leg_sid: str, **values: Unpack[LegChanges]) -> None:
         """Queue an update of the leg ``leg_sid``."""
-        self._put(_Op("leg", "update", leg_sid, values))
+        self._put(_Op("leg", "update", leg_sid, dict(values)))
 
     def enqueue_callback(
         self,
@@ -179,7 +251,8 @@ class FoldedBatch:
 
     ``call_inserts``/``leg_inserts``: rows to insert (legs with their later
     updates merged in). ``call_updates``/``leg_updates``: per key, the merged
-    values (``_settle`` holds a status to set only over INCOMING_CALL).
+    values; a call's ``status`` is there when the batch decided it, else
+    :data:`STATUS_MOVES` holds how its events move whatever the row holds.
     ``callbacks``: outbox rows, written last, in order.
     """
 
@@ -195,7 +268,8 @@ def fold(batch: list[_Op]) -> FoldedBatch:
 
     Inserts are written before updates and callbacks after both, all in one
     transaction, so reordering across rows changes nothing; within a row the
-    queue order is kept by merging later values over earlier ones.
+    queue order is kept by merging later values over earlier ones, and events
+    are applied in order.
     """
     folded = FoldedBatch()
     for op in batch:
@@ -212,22 +286,25 @@ def fold(batch: list[_Op]) -> FoldedBatch:
             # Not merged: a provider webhook may have inserted the row first,
             # and the updates must reach it either way.
             folded.call_inserts.append(op.values)
-        elif op.kind == "settle":
-            _merge_settle(folded.call_updates.setdefault(op.key, {}), op.values["status"])
         else:
             values = folded.call_updates.setdefault(op.key, {})
             values.update(op.values)
-            if "status" in op.values:
-                values.pop(_SETTLE, None)
+            if op.event is not None:
+                _apply_event(values, op.event)
     return folded
 
 
-def _merge_settle(values: dict[str, Any], status: str) -> None:
-    """A settle after ``values``: decided now if this batch already set the status."""
-    if "status" not in values:
-        values[_SETTLE] = status
-    elif values["status"] == CallLogStatus.INCOMING_CALL:
-        values["status"] = status
+def _apply_event(values: dict[str, Any], event: CallEvent) -> None:
+    """Move the folded status by ``event``: decided if known, else kept as moves."""
+    if "status" in values:
+        values["status"] = next_status(values["status"], event)
+        return
+    moves = dict(values.pop(STATUS_MOVES, ()))
+    after = {s: next_status(moves.get(s, s), event) for s in CallLogStatus}
+    if len(set(after.values())) == 1:
+        values["status"] = next(iter(after.values()))
+    else:
+        values[STATUS_MOVES] = tuple((s, t) for s, t in after.items() if s != t)
 
 
 async def _write_folded(session: AsyncSession, folded: FoldedBatch) -> None:
@@ -264,26 +341,37 @@ def _insert_missing_calls(dialect: str) -> Insert:
 async def _update_by_key(
     conn: AsyncConnection, table: Table, key_name: str, updates: dict[str, dict[str, Any]]
 ) -> None:
-    """One executemany per set of columns updated."""
-    rows = [
-        {"k_key": key, **{f"v_{name}": value for name, value in values.items()}}
-        for key, values in updates.items()
-        if values
-    ]
+    """One executemany per set of columns updated (and statuses moved)."""
+    rows: list[dict[str, Any]] = []
+    for key, values in updates.items():
+        if not values:
+            continue
+        row = {"k_key": key}
+        for name, value in values.items():
+            if name == STATUS_MOVES:
+                row.update({f"m_{source}": target for source, target in value})
+            else:
+                row[f"v_{name}"] = value
+        rows.append(row)
     for group in _same_shape(rows):
-        columns = frozenset(name[2:] for name in group[0] if name != "k_key")
-        await conn.execute(_keyed_update(table, key_name, columns), group)
+        columns = frozenset(name[2:] for name in group[0] if name.startswith("v_"))
+        moved = frozenset(name[2:] for name in group[0] if name.startswith("m_"))
+        await conn.execute(_keyed_update(table, key_name, columns, moved), group)
 
 
 @functools.cache  # keyed by the Table (a column would compare as SQL) and names
-def _keyed_update(table: Table, key_name: str, columns: frozenset[str]) -> Update:
-    """``UPDATE table SET col = :v_col ... WHERE key = :k_key`` (``_settle`` guarded)."""
-    assignments: dict[str, Any] = {
-        name: bindparam(f"v_{name}") for name in sorted(columns) if name != _SETTLE
-    }
-    if _SETTLE in columns:
+def _keyed_update(
+    table: Table, key_name: str, columns: frozenset[str], moved: frozenset[str]
+) -> Update:
+    """``UPDATE table SET col = :v_col ... WHERE key = :k_key``.
+
+    ``moved`` names the statuses a pending event moves: ``status`` becomes
+    ``CASE status WHEN <s> THEN :m_<s> ... ELSE status END``.
+    """
+    assignments: dict[str, Any] = {name: bindparam(f"v_{name}") for name in sorted(columns)}
+    if moved:
         assignments["status"] = case(
-            (table.c.status == CallLogStatus.INCOMING_CALL, bindparam(f"v_{_SETTLE}")),
+            *((table.c.status == source, bindparam(f"m_{source}")) for source in sorted(moved)),
             else_=table.c.status,
         )
     return update(table).where(table.c[key_name] == bindparam("k_key")).values(assignments)

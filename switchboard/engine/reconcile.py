@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import ids
 from switchboard.callflow.routes import NumberRoute, dial_string
+from switchboard.callflow.status import CallDirection, CallEvent, CallStatus, replay
 from switchboard.engine.recordings import DUAL_SUFFIX, RecordingStore
-from switchboard.models import CallLog, CallLogStatus, CallStatus, Voicemail
+from switchboard.models import CallLog, Voicemail
 from switchboard.models.state import get_value, set_value
 
 log = logging.getLogger(__name__)
@@ -159,24 +160,22 @@ class CdrReconciler:
         route = self._lookup(missed.did)
         tenant = route.tenant_id if route else None
         call_sid = ids.call_sid()
-        status = CallLogStatus.MISSED
-        if missed.answered_by:
-            status = CallLogStatus.ANSWERED_BY_STAFF
         end = missed.end or missed.start
         recording_file = self._spool_file(
             f"switchboard/rec/fallback-{missed.uniqueid}{DUAL_SUFFIX}"
         )
         voicemail_file = self._spool_file(f"switchboard/vm/{missed.uniqueid}.wav")
         has_voicemail = bool(missed.voicemail and voicemail_file and voicemail_file.exists())
-        if has_voicemail:
-            status = CallLogStatus.VOICEMAIL_RECEIVED
+        events = [CallEvent.STAFF_ANSWERED] if missed.answered_by else []
+        events += [CallEvent.VOICEMAIL_LEFT] if has_voicemail else []
+        status = replay([*events, CallEvent.ENDED])
         async with self._sessionmaker() as session, session.begin():
             session.add(
                 CallLog(
                     call_sid=call_sid,
                     tenant_id=tenant,
                     number_id=route.number_id if route else None,
-                    direction="INBOUND",
+                    direction=CallDirection.INBOUND,
                     status=status,
                     call_status=CallStatus.COMPLETED
                     if missed.answered_by or has_voicemail

@@ -2,50 +2,31 @@
 
 The engine writes it as the call progresses; the built-in app's webhooks and
 the reconciliation from CDRs enrich the same row. Every API view of a call
-(``/api/v1/calls``, ``/api/call-logs``, the VoiceCall record) reads it.
+(``/api/v1/calls``, ``/api/call-logs``, the VoiceCall record) reads it. Its
+statuses are the call-flow vocabulary (:mod:`switchboard.callflow.status`),
+re-exported here for the code that reads rows.
 """
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from switchboard.callflow.status import CallDirection, CallLogStatus, CallStatus
 from switchboard.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
 
-
-class CallDirection(enum.StrEnum):
-    """Direction of a call, in the VoiceCall record's upper-case values."""
-
-    INBOUND = "INBOUND"
-    OUTBOUND = "OUTBOUND"
-
-
-class CallLogStatus(enum.StrEnum):
-    """Business status of a call (seed 003 VoiceCall ``status``)."""
-
-    INCOMING_CALL = "INCOMING_CALL"
-    ANSWERED_BY_STAFF = "ANSWERED_BY_STAFF"
-    MISSED = "MISSED"
-    ANSWERED_BY_CALLS_PROVIDER = "ANSWERED_BY_CALLS_PROVIDER"
-    MISSED_CALL_HANDLED = "MISSED_CALL_HANDLED"
-    VOICEMAIL_RECEIVED = "VOICEMAIL_RECEIVED"
-
-
-class CallStatus(enum.StrEnum):
-    """Telephony status of a call, in the provider's ``CallStatus`` values."""
-
-    QUEUED = "queued"
-    RINGING = "ringing"
-    IN_PROGRESS = "in-progress"
-    COMPLETED = "completed"
-    BUSY = "busy"
-    NO_ANSWER = "no-answer"
-    FAILED = "failed"
-    CANCELED = "canceled"
+__all__ = [
+    "CallDirection",
+    "CallLeg",
+    "CallLog",
+    "CallLogStatus",
+    "CallStatus",
+    "Recording",
+    "Voicemail",
+]
 
 
 class CallLog(IdMixin, TimestampMixin, Base):

@@ -8,24 +8,26 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import ids
-from switchboard.engine.calllog import CallLogWriter, _Op, fold
+from switchboard.callflow.status import CallEvent
+from switchboard.engine.calllog import STATUS_MOVES, CallLogWriter, NewCall, NewLeg, _Op, fold
 from switchboard.models import CallDirection, CallLeg, CallLog, CallLogStatus, CallStatus, utcnow
 
 
-def call_values(call_sid: str) -> dict[str, object]:
+def call_values(call_sid: str) -> NewCall:
     return {
         "call_sid": call_sid,
         "direction": CallDirection.INBOUND,
-        "status": CallLogStatus.INCOMING_CALL,
         "call_status": CallStatus.RINGING,
         "from_number": "+15557654321",
         "to_number": "+15550100999",
         "external_id": call_sid.lower(),
         "started_at": utcnow(),
+        "tenant_id": None,
+        "number_id": None,
     }
 
 
-def leg_values(call_sid: str, leg_sid: str) -> dict[str, object]:
+def leg_values(call_sid: str, leg_sid: str) -> NewLeg:
     return {
         "call_sid": call_sid,
         "leg_sid": leg_sid,
@@ -50,27 +52,33 @@ def test_fold_merges_a_rows_updates_and_keeps_the_last_value() -> None:
     }
 
 
-def test_fold_settle_is_decided_by_a_status_set_earlier_in_the_batch() -> None:
+def test_fold_decides_an_end_by_a_status_set_earlier_in_the_batch() -> None:
     staff = fold(
         [
-            _Op("call", "update", "CA1", {"status": CallLogStatus.ANSWERED_BY_STAFF}),
-            _Op("call", "settle", "CA1", {"status": CallLogStatus.MISSED}),
+            _Op("call", "update", "CA1", {}, CallEvent.STAFF_ANSWERED),
+            _Op("call", "update", "CA1", {}, CallEvent.ENDED),
         ]
     )
     assert staff.call_updates["CA1"] == {"status": CallLogStatus.ANSWERED_BY_STAFF}
-    incoming = fold(
+    rejected = fold(
         [
-            _Op("call", "update", "CA1", {"status": CallLogStatus.INCOMING_CALL}),
-            _Op("call", "settle", "CA1", {"status": CallLogStatus.MISSED}),
+            _Op("call", "update", "CA1", {}, CallEvent.REJECTED),
+            _Op("call", "update", "CA1", {}, CallEvent.APP_CALL_ENDED),
         ]
     )
-    assert incoming.call_updates["CA1"] == {"status": CallLogStatus.MISSED}
-    unknown = fold([_Op("call", "settle", "CA1", {"status": CallLogStatus.MISSED})])
-    assert unknown.call_updates["CA1"] == {"_settle": CallLogStatus.MISSED}
+    assert rejected.call_updates["CA1"] == {"status": CallLogStatus.MISSED}
+
+
+def test_fold_leaves_an_undecided_end_to_the_row_and_a_later_answer_overrides_it() -> None:
+    unknown = fold([_Op("call", "update", "CA1", {"duration": 0}, CallEvent.ENDED)])
+    assert unknown.call_updates["CA1"] == {
+        "duration": 0,
+        STATUS_MOVES: ((CallLogStatus.INCOMING_CALL, CallLogStatus.MISSED),),
+    }
     overridden = fold(
         [
-            _Op("call", "settle", "CA1", {"status": CallLogStatus.MISSED}),
-            _Op("call", "update", "CA1", {"status": CallLogStatus.VOICEMAIL_RECEIVED}),
+            _Op("call", "update", "CA1", {}, CallEvent.ENDED),
+            _Op("call", "update", "CA1", {}, CallEvent.VOICEMAIL_LEFT),
         ]
     )
     assert overridden.call_updates["CA1"] == {"status": CallLogStatus.VOICEMAIL_RECEIVED}
@@ -108,11 +116,12 @@ async def test_batched_writes_leave_the_rows_a_call_describes(
         writer.insert_call(call_values(sid))
     writer.insert_leg(leg_values(answered, leg))
     writer.update_leg(leg, dial_status="answered", answered_at=utcnow())
-    writer.update_call(answered, status=CallLogStatus.ANSWERED_BY_STAFF, answered_by="+1555")
+    writer.update_call(answered, event=CallEvent.STAFF_ANSWERED, answered_by="+1555")
     end = utcnow() + timedelta(seconds=5)
     for sid in (answered, missed, webhook_first):
-        writer.settle_status(sid, CallLogStatus.MISSED)
-        writer.update_call(sid, ended_at=end, call_status=CallStatus.COMPLETED, duration=5)
+        writer.update_call(
+            sid, event=CallEvent.ENDED, ended_at=end, call_status=CallStatus.COMPLETED, duration=5
+        )
     writer.update_leg(leg, ended_at=end)
     await writer.close()
 

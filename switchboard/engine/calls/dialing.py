@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from switchboard import ids
 from switchboard.callflow.routes import dial_string
 from switchboard.callflow.rules import parse_target
+from switchboard.callflow.status import CallEvent, CallStatus, next_status
 from switchboard.callflow.verbs import Dial, DialOutcome, DialTarget
 from switchboard.engine.ari.exceptions import AriRequestError
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event, Leg
 from switchboard.engine.calls.channel_ops import CallChannel
 from switchboard.engine.calls.recorder import KeptRecording, Recorder
-from switchboard.models import CallLogStatus
 
 log = logging.getLogger(__name__)
 
@@ -303,12 +303,12 @@ class Dialer:
         bridge_id = str(uuid.uuid4())
         self._ch.registry.attach(bridge_id, call)
         call.bridge_id = bridge_id
-        call.status = CallLogStatus.ANSWERED_BY_STAFF
+        call.status = next_status(call.status, CallEvent.STAFF_ANSWERED)
         call.answered_by = leg.target
         self._writer.update_call(
             call.call_sid,
-            status=call.status,
-            call_status="in-progress",
+            event=CallEvent.STAFF_ANSWERED,
+            call_status=CallStatus.IN_PROGRESS,
             answered_at=call.answered_at,
             answered_by=leg.target,
         )

@@ -8,16 +8,17 @@ from datetime import datetime
 
 from switchboard.callflow.routes import NumberRoute
 from switchboard.callflow.rules import plan_verbs
+from switchboard.callflow.status import CallEvent, next_status
 from switchboard.callflow.verbs import DialOutcome, Say, Verb
 from switchboard.callflow.voicedoc.exceptions import VoiceUrlDocumentError
 from switchboard.callflow.voicemail import VoicemailSettings
-from switchboard.engine.calllog import CallLogWriter
+from switchboard.engine.calllog import CallChanges, CallLogWriter
 from switchboard.engine.calls.call import Call
 from switchboard.engine.calls.callbacks import status_callback
 from switchboard.engine.calls.executor import APPLICATION_ERROR, FlowExecutor
 from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.logs import bind_call
-from switchboard.models import CallDirection, CallLogStatus, CallStatus
+from switchboard.models import CallDirection, CallStatus
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ class InboundCallHandler:
                     "tenant_id": route.tenant_id if route else None,
                     "number_id": route.number_id if route else None,
                     "direction": CallDirection.INBOUND,
-                    "status": CallLogStatus.INCOMING_CALL,
                     "call_status": CallStatus.RINGING,
                     "from_number": call.from_number,
                     "to_number": call.to_number,
@@ -131,9 +131,10 @@ class InboundCallHandler:
     async def _reject(self, call: Call, why: str) -> None:
         log.warning("call rejected", extra={"reason": why})
         await self._executor.hangup(call, reason="unallocated")
+        call.status = next_status(call.status, CallEvent.REJECTED)
         self._writer.update_call(
             call.call_sid,
-            status=CallLogStatus.MISSED,
+            event=CallEvent.REJECTED,
             call_status=CallStatus.FAILED,
             error=why,
             hangup_cause=1,
@@ -142,15 +143,11 @@ class InboundCallHandler:
 
     def _finish(self, call: Call) -> None:
         call.ended_at = self._clock()
-        values: dict[str, object] = {"ended_at": call.ended_at}
-        if call.status == CallLogStatus.INCOMING_CALL:
-            answered_by_app = call.app_driven and call.caller_answered
-            call.status = (
-                CallLogStatus.ANSWERED_BY_CALLS_PROVIDER
-                if answered_by_app
-                else CallLogStatus.MISSED
-            )
-            self._writer.settle_status(call.call_sid, call.status)
+        values: CallChanges = {"ended_at": call.ended_at}
+        # Settles a status nothing decided yet; a webhook's truer one stays.
+        answered_by_app = call.app_driven and call.caller_answered
+        ended = CallEvent.APP_CALL_ENDED if answered_by_app else CallEvent.ENDED
+        call.status = next_status(call.status, ended)
         if call.caller_answered:
             values["call_status"] = CallStatus.COMPLETED
             start = call.answered_at or call.started_at
@@ -160,9 +157,8 @@ class InboundCallHandler:
             values["duration"] = 0
         if call.hangup_cause is not None:
             values["hangup_cause"] = call.hangup_cause
-        self._writer.update_call(call.call_sid, **values)
+        self._writer.update_call(call.call_sid, event=ended, **values)
         if call.route is not None and call.route.enabled:
             final = str(values.get("call_status", "completed"))
-            duration = values.get("duration")
-            self._status(call, final, duration if isinstance(duration, int) else 0)
+            self._status(call, final, values.get("duration", 0))
         log.info("call ended", extra={"status": str(call.status)})

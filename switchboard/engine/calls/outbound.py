@@ -11,16 +11,17 @@ from typing import Protocol
 from switchboard import ids
 from switchboard.callflow.routes import NumberRoute, dial_string
 from switchboard.callflow.rules import parse_target, plan_verbs
+from switchboard.callflow.status import CallEvent, next_status
 from switchboard.callflow.verbs import DialTarget, Verb
 from switchboard.callflow.voicedoc.exceptions import VoiceUrlError
-from switchboard.engine.calllog import CallLogWriter
+from switchboard.engine.calllog import CallChanges, CallLogWriter
 from switchboard.engine.calls.call import Call, Event
 from switchboard.engine.calls.callbacks import status_callback
 from switchboard.engine.calls.executor import FlowExecutor
 from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.events import CallRegistry
 from switchboard.logs import bind_call
-from switchboard.models import CallDirection, CallLogStatus, CallStatus
+from switchboard.models import CallDirection, CallStatus
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,6 @@ class OutboundCallHandler:
                 "tenant_id": route.tenant_id,
                 "number_id": route.number_id,
                 "direction": CallDirection.OUTBOUND,
-                "status": CallLogStatus.INCOMING_CALL,
                 "call_status": CallStatus.QUEUED,
                 "from_number": route.did,
                 "to_number": to_number,
@@ -134,9 +134,10 @@ class OutboundCallHandler:
             )
         except Exception:
             self._registry.remove(call)
+            call.status = next_status(call.status, CallEvent.REJECTED)
             self._writer.update_call(
                 call.call_sid,
-                status=CallLogStatus.MISSED,
+                event=CallEvent.REJECTED,
                 call_status=CallStatus.FAILED,
                 ended_at=self._clock(),
                 error="originate failed",
@@ -158,10 +159,10 @@ class OutboundCallHandler:
                 call.channel_name = answered.get("channel", {}).get("name", "")
                 call.caller_answered = True
                 call.answered_at = self._clock()
-                call.status = CallLogStatus.ANSWERED_BY_STAFF
+                call.status = next_status(call.status, CallEvent.STAFF_ANSWERED)
                 self._writer.update_call(
                     call.call_sid,
-                    status=call.status,
+                    event=CallEvent.STAFF_ANSWERED,
                     call_status=CallStatus.IN_PROGRESS,
                     answered_at=call.answered_at,
                 )
@@ -205,8 +206,8 @@ class OutboundCallHandler:
         assert route is not None
         if call.voice_url:
             call.app_driven = True
-            call.status = CallLogStatus.ANSWERED_BY_CALLS_PROVIDER
-            self._writer.update_call(call.call_sid, status=call.status)
+            call.status = next_status(call.status, CallEvent.APP_ANSWERED)
+            self._writer.update_call(call.call_sid, event=CallEvent.APP_ANSWERED)
             try:
                 return await self._voice_app.follow(call, call.voice_url, "POST")
             except VoiceUrlError as exc:
@@ -223,16 +224,14 @@ class OutboundCallHandler:
 
     def _finish(self, call: Call, final: CallStatus) -> None:
         call.ended_at = self._clock()
-        values: dict[str, object] = {"ended_at": call.ended_at, "call_status": final}
+        values: CallChanges = {"ended_at": call.ended_at, "call_status": final}
         duration = 0
         if call.caller_answered and call.answered_at:
             duration = max(0, round((call.ended_at - call.answered_at).total_seconds()))
-        else:
-            call.status = CallLogStatus.MISSED
-            values["status"] = call.status
+        call.status = next_status(call.status, CallEvent.ENDED)
         values["duration"] = duration
         if call.hangup_cause is not None:
             values["hangup_cause"] = call.hangup_cause
-        self._writer.update_call(call.call_sid, **values)
+        self._writer.update_call(call.call_sid, event=CallEvent.ENDED, **values)
         self._status(call, final.value, duration)
         log.info("outbound call ended", extra={"status": str(call.status), "final": str(final)})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard import ids
+from switchboard.callflow.status import CallEvent, next_status
 from switchboard.callflow.verbs import Record
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone, Event
@@ -23,7 +24,7 @@ from switchboard.engine.recordings import (
     RecordingStore,
     StoredFile,
 )
-from switchboard.models import CallLogStatus, Voicemail
+from switchboard.models import Voicemail
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,8 @@ class Recorder:
             transcribe_callback=verb.transcribe_callback,
         )
         if verb.voicemail:
-            call.status = CallLogStatus.VOICEMAIL_RECEIVED
-            self._writer.update_call(call.call_sid, status=call.status, has_voicemail=True)
+            call.status = next_status(call.status, CallEvent.VOICEMAIL_LEFT)
+            self._writer.update_call(
+                call.call_sid, event=CallEvent.VOICEMAIL_LEFT, has_voicemail=True
+            )
         return stored

@@ -11,9 +11,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from switchboard.callflow.status import (
+    FINAL_CALL_STATUSES,
+    CallEvent,
+    next_status,
+)
 from switchboard.models import (
     CallLog,
-    CallLogStatus,
     Recording,
     Tenant,
     Trunk,
@@ -26,8 +30,6 @@ from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.transcripts import enqueue_transcription, job_for_recording
 from switchboard.services.voice_webhooks.forms import Caller, RecordingReport, WebhookCall
 from switchboard.services.voice_webhooks.rows import CALL_STATUSES, call_log
-
-_FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
 async def record_status(
@@ -47,17 +49,17 @@ async def record_status(
     """
     if call.call_status not in CALL_STATUSES:
         raise BadRequest(f"unknown CallStatus {call.call_status!r}", field="CallStatus")
-    row = await call_log(session, call, caller, status=CallLogStatus.INCOMING_CALL, now=now)
+    row = await call_log(session, call, caller, now=now)
     row.call_status = call.call_status
-    if call.call_status not in _FINAL:
+    if call.call_status not in FINAL_CALL_STATUSES:
         return row
     row.ended_at = row.ended_at or now
     if call.call_status == "completed" and duration is not None:
         row.duration = duration
         if row.tenant_id is not None:
             await _count_usage(session, row.tenant_id, call.call_sid, duration)
-    if row.status == CallLogStatus.INCOMING_CALL and not row.has_voicemail:
-        row.status = CallLogStatus.MISSED
+    if not row.has_voicemail:
+        row.status = next_status(row.status, CallEvent.ENDED)
     return row
 
 
@@ -129,7 +131,7 @@ async def record_recording(
         await _voicemail(session, recording, row)
         if row is not None:
             row.has_voicemail = True
-            row.status = CallLogStatus.VOICEMAIL_RECEIVED
+            row.status = next_status(row.status, CallEvent.VOICEMAIL_LEFT)
     elif row is not None and report.status == "completed":
         row.has_recording = True
     return recording

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.callflow.rules import compile_steps, plan_verbs
+from switchboard.callflow.status import CallEvent, next_status
 from switchboard.callflow.verbs import (
     Dial,
     DialOutcome,
@@ -43,7 +44,6 @@ from switchboard.callflow.verbs import (
 from switchboard.callflow.voicemail import voicemail_settings
 from switchboard.models import (
     CallLog,
-    CallLogStatus,
     CallStatus,
     Endpoint,
     ForwardingRule,
@@ -95,12 +95,12 @@ async def answer_incoming(
         NotFound: the call SID belongs to another tenant.
     """
     if caller.number is None or caller.tenant is None:
-        row = await call_log(session, call, caller, status=CallLogStatus.MISSED, now=now)
+        row = await call_log(session, call, caller, now=now)
         row.error = f"number not in service: {call.to_number or '(none)'}"
-        row.status = CallLogStatus.MISSED
+        row.status = next_status(row.status, CallEvent.REJECTED)
         row.call_status = CallStatus.FAILED  # as the engine logs a call it rejects
         return [Reject(reason="rejected")]
-    row = await call_log(session, call, caller, status=CallLogStatus.INCOMING_CALL, now=now)
+    row = await call_log(session, call, caller, now=now)
     # The plan of the call's start time, on the first request and every callback.
     plan = await _plan(
         session, caller.number, caller.tenant, at=row.started_at, silence_seconds=silence_seconds
@@ -207,7 +207,7 @@ def _served_greeting(verb: Play) -> Say | Play:
 async def _answered(
     session: AsyncSession, row: CallLog, dial: Verb | None, *, now: datetime
 ) -> None:
-    row.status = CallLogStatus.ANSWERED_BY_STAFF
+    row.status = next_status(row.status, CallEvent.STAFF_ANSWERED)
     row.answered_at = row.answered_at or now
     if not isinstance(dial, Dial):
         return

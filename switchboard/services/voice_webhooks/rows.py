@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.models import CallDirection, CallLog, CallStatus
+from switchboard.callflow.status import INITIAL_STATUS, CallDirection, CallStatus
+from switchboard.models import CallLog
 from switchboard.models.upsert import insert_missing
 from switchboard.services.exceptions import NotFound
 from switchboard.services.voice_webhooks.forms import Caller, WebhookCall
@@ -22,9 +23,12 @@ CALL_STATUSES = frozenset(s.value for s in CallStatus)
 
 
 async def call_log(
-    session: AsyncSession, call: WebhookCall, caller: Caller, *, status: str, now: datetime
+    session: AsyncSession, call: WebhookCall, caller: Caller, *, now: datetime
 ) -> CallLog:
-    """The call's row: written when missing, enriched when the engine wrote it."""
+    """The call's row: written when missing (at the initial status), else enriched.
+
+    The caller moves its status with :func:`~switchboard.callflow.status.next_status`.
+    """
     tenant_id = caller.tenant.id if caller.tenant else None
     number_id = caller.number.id if caller.number else None
     direction = CallDirection.INBOUND if call.direction == "inbound" else CallDirection.OUTBOUND
@@ -33,7 +37,7 @@ async def call_log(
         CallLog,
         {
             "call_sid": call.call_sid, "tenant_id": tenant_id, "number_id": number_id,
-            "direction": direction, "status": status,
+            "direction": direction, "status": INITIAL_STATUS,
             "call_status": call.call_status if call.call_status in CALL_STATUSES else "ringing",
             "from_number": call.from_number, "to_number": call.to_number,
             "started_at": now, "handled_by": "webhook",
