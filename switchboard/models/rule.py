@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from switchboard.callflow.rules import DEFAULT_RING_TIMEOUT
 from switchboard.models.base import Base, IdMixin, TimestampMixin
 
 
@@ -31,6 +32,8 @@ class ForwardingRule(IdMixin, TimestampMixin, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     strategy: Mapped[str] = mapped_column(String(16), nullable=False, default="sequential")
     targets: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
-    ring_timeout: Mapped[int] = mapped_column(Integer, nullable=False, default=20)
+    ring_timeout: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=DEFAULT_RING_TIMEOUT
+    )
     condition: Mapped[str] = mapped_column(String(16), nullable=False, default="always")
     schedule: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
+from switchboard.callflow.phone import is_e164
 from switchboard.services.exceptions import BadRequest
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+__all__ = ["friendly_format", "is_e164", "normalize_e164"]
+
 _PUNCTUATION = re.compile(r"[\s().\-]")
 
 # Country of a calling code, longest prefix first. NANP (+1) is read as US:
@@ -27,11 +29,6 @@ _COUNTRY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("1", "US"),
 )
 _NANP_TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
-
-
-def is_e164(value: str) -> bool:
-    """Whether ``value`` is already a canonical E.164 number."""
-    return bool(_E164.match(value))
 
 
 def normalize_e164(value: str, *, field: str = "phone_number") -> str:
@@ -53,7 +50,7 @@ def normalize_e164(value: str, *, field: str = "phone_number") -> str:
         compact = "+" + compact[2:]
     elif not compact.startswith("+"):
         compact = "+" + compact
-    if not _E164.match(compact):
+    if not is_e164(compact):
         raise BadRequest("Invalid E.164 format", field=field)
     return compact
 

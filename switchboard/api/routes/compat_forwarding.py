@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from switchboard.api.deps import AgentPrincipal, CurrentPrincipal, DbSession
+from switchboard.api.deps import AgentPrincipal, CurrentPrincipal, DbSession, SettingsDep
 from switchboard.api.schemas.compat import OkOut, RuleBody, RuleListOut, RuleOne, RuleRow
 from switchboard.services import numbers as number_service
 from switchboard.services import rules as rule_service
@@ -32,7 +32,9 @@ async def list_rules(
 
 @router.post("", response_model=RuleOne, status_code=status.HTTP_201_CREATED,
              summary="Create a rule")
-async def create_rule(body: RuleBody, principal: AgentPrincipal, session: DbSession) -> RuleOne:
+async def create_rule(
+    body: RuleBody, principal: AgentPrincipal, session: DbSession, settings: SettingsDep
+) -> RuleOne:
     """Add a rule; ``phoneNumberId`` may be left out when the business has one number."""
     number_id = body.phone_number_id
     if number_id is None:
@@ -40,7 +42,10 @@ async def create_rule(body: RuleBody, principal: AgentPrincipal, session: DbSess
         if page.total != 1:
             raise BadRequest("phoneNumberId is required", field="phoneNumberId")
         number_id = page.items[0].id
-    rule = await rule_service.create_rule(session, principal.tenant_id, number_id, body.values())
+    rule = await rule_service.create_rule(
+        session, principal.tenant_id, number_id, body.values(),
+        default_ring_timeout=settings.default_ring_timeout,
+    )
     return RuleOne(rule=RuleRow.of(rule))
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from switchboard.api.deps import AgentPrincipal, CurrentPrincipal, DbSession
+from switchboard.api.deps import AgentPrincipal, CurrentPrincipal, DbSession, SettingsDep
 from switchboard.api.schemas.rules import RuleFields, RuleIn, RuleList, RuleOut
 from switchboard.services import numbers as number_service
 from switchboard.services import rules as rule_service
@@ -41,10 +41,14 @@ async def number_rules(number_id: str, principal: CurrentPrincipal, session: DbS
 @router.post("/numbers/{number_id}/rules", response_model=RuleOut,
              status_code=status.HTTP_201_CREATED, summary="Add a rule")
 async def create_rule(
-    number_id: str, body: RuleIn, principal: AgentPrincipal, session: DbSession
+    number_id: str, body: RuleIn, principal: AgentPrincipal, session: DbSession,
+    settings: SettingsDep,
 ) -> RuleOut:
     """Add a rule to a number."""
-    rule = await rule_service.create_rule(session, principal.tenant_id, number_id, body.values())
+    rule = await rule_service.create_rule(
+        session, principal.tenant_id, number_id, body.values(),
+        default_ring_timeout=settings.default_ring_timeout,
+    )
     return RuleOut.of(rule)
 
 
@@ -63,10 +67,14 @@ async def import_rules(
     number_id: str,
     principal: AgentPrincipal,
     session: DbSession,
+    settings: SettingsDep,
     body: Annotated[str, Body(media_type=_YAML, max_length=256 * 1024)],
 ) -> RuleList:
     """Replace all of the number's rules with those of a YAML document (all or nothing)."""
-    rows = await rule_service.import_yaml(session, principal.tenant_id, number_id, body)
+    rows = await rule_service.import_yaml(
+        session, principal.tenant_id, number_id, body,
+        default_ring_timeout=settings.default_ring_timeout,
+    )
     return RuleList(items=[RuleOut.of(r) for r in rows])
 
 

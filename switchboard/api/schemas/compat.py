@@ -19,6 +19,14 @@ from switchboard.api.schemas.call_logs import recording_playback_url
 from switchboard.api.schemas.rules import Condition, Strategy, WindowIn
 from switchboard.api.schemas.voicecalls import VoiceCallOut
 from switchboard.api.schemas.voicemails import VoicemailStatus, voicemail_playback_url
+from switchboard.callflow.rules import (
+    MAX_TARGETS,
+    NAME_MAX,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    RING_TIMEOUT_MAX,
+    RING_TIMEOUT_MIN,
+)
 from switchboard.models import CallLog, DidInventory, ForwardingRule, PhoneNumber, Voicemail
 from switchboard.services.phone import friendly_format
 
@@ -151,12 +159,12 @@ class RuleBody(CamelIn):
 
     id: str | None = Field(default=None, max_length=64)
     phone_number_id: str | None = Field(default=None, max_length=64)
-    name: str | None = Field(default=None, max_length=200)
-    priority: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    name: str | None = Field(default=None, max_length=NAME_MAX)
+    priority: int | None = Field(default=None, ge=PRIORITY_MIN, le=PRIORITY_MAX)
     enabled: bool | None = None
     strategy: Strategy | None = None
-    targets: list[str] | None = Field(default=None, min_length=1, max_length=10)
-    ring_timeout: int | None = Field(default=None, ge=5, le=120)
+    targets: list[str] | None = Field(default=None, min_length=1, max_length=MAX_TARGETS)
+    ring_timeout: int | None = Field(default=None, ge=RING_TIMEOUT_MIN, le=RING_TIMEOUT_MAX)
     condition: Condition | None = None
     schedule: list[WindowIn] | None = Field(default=None, min_length=1)
 

@@ -1,18 +1,36 @@
-"""Forwarding-rule models for ``/api/v1`` (snake_case)."""
+"""Forwarding-rule models for ``/api/v1`` (snake_case).
+
+The words and bounds are the call-flow vocabulary's
+(:mod:`switchboard.callflow.rules`), so the schema cannot drift from the
+validator and the compiler; the schema checks the shape of a body, the rule
+service checks the rule as a whole.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchboard.callflow.rules import (
+    DAYS,
+    HHMM,
+    MAX_TARGETS,
+    NAME_MAX,
+    PRIORITY_MAX,
+    PRIORITY_MIN,
+    RING_TIMEOUT_MAX,
+    RING_TIMEOUT_MIN,
+    TARGETS_DESCRIPTION,
+    Condition,
+    Day,
+    Strategy,
+)
 from switchboard.models import ForwardingRule
 
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Strategy = Literal["sequential", "simultaneous"]
-Condition = Literal["always", "busy", "no_answer", "unavailable"]
-HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
+__all__ = ["Condition", "Day", "RuleFields", "RuleIn", "RuleList", "RuleOut", "Strategy",
+           "WindowIn"]
 
 
 class WindowIn(BaseModel):
@@ -20,7 +38,7 @@ class WindowIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    days: list[Day] = Field(min_length=1, max_length=7)
+    days: list[Day] = Field(min_length=1, max_length=len(DAYS))
     start: str = Field(pattern=HHMM, examples=["09:00"])
     end: str = Field(pattern=HHMM, examples=["17:30"])
 
@@ -30,16 +48,19 @@ class RuleFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
-    priority: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    name: str | None = Field(default=None, max_length=NAME_MAX)
+    priority: int | None = Field(default=None, ge=PRIORITY_MIN, le=PRIORITY_MAX)
     enabled: bool | None = None
     strategy: Strategy | None = None
     targets: list[str] | None = Field(
-        default=None, min_length=1, max_length=10,
-        description="E.164 numbers or endpoint:<name>",
+        default=None, min_length=1, max_length=MAX_TARGETS,
+        description=TARGETS_DESCRIPTION,
         examples=[["+15551234567", "endpoint:desk-1"]],
     )
-    ring_timeout: int | None = Field(default=None, ge=5, le=120)
+    ring_timeout: int | None = Field(
+        default=None, ge=RING_TIMEOUT_MIN, le=RING_TIMEOUT_MAX,
+        description="Seconds each target rings (default: the server's default_ring_timeout)",
+    )
     condition: Condition | None = None
     schedule: list[WindowIn] | None = Field(default=None, min_length=1)
 
@@ -53,7 +74,7 @@ class RuleIn(RuleFields):
     """A new rule: targets are required."""
 
     targets: list[str] = Field(
-        min_length=1, max_length=10, description="E.164 numbers or endpoint:<name>",
+        min_length=1, max_length=MAX_TARGETS, description=TARGETS_DESCRIPTION,
         examples=[["+15551234567", "endpoint:desk-1"]],
     )
 
