@@ -114,12 +114,13 @@ class Principal:
 
 
 async def _from_api_key(session: AsyncSession, key: str) -> Principal:
-    row = await api_key_service.authenticate_key(session, key)
-    role = parse_role(row.role) if row else None
-    if row is None or role is None:
+    holder = await api_key_service.authenticate_key(session, key)
+    if holder is None:
         raise Unauthorized("Invalid API key")
+    row = holder.row
     return Principal(
-        tenant_id=row.tenant_id, user_id=row.user_id, role=role, via="api_key", api_key_id=row.id
+        tenant_id=row.tenant_id, user_id=row.user_id, role=holder.role, via="api_key",
+        api_key_id=row.id,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.models import Tenant, User
 from switchboard.security import hash_password_async, verify_password_async
+from switchboard.services.api_keys import revoke_user_keys
 from switchboard.services.exceptions import (
     Conflict,
     NotFound,
@@ -170,10 +171,11 @@ async def update_user(
 
 
 async def delete_user(session: AsyncSession, tenant_id: str, user_id: str) -> None:
-    """Delete a user; the last active admin of a tenant cannot be deleted."""
+    """Delete a user and revoke their API keys; a tenant's last active admin stays."""
     user = await get_user(session, tenant_id, user_id)
     if user.role == Role.ADMIN.value and user.is_active:
         await _ensure_other_admin(session, user)
+    await revoke_user_keys(session, user)
     await session.delete(user)
     await session.flush()
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from switchboard.api.deps import AgentPrincipal, DbSession
 from switchboard.models import PhoneNumber, Tenant
+from switchboard.services import api_keys
 from switchboard.services.exceptions import PlanLimitExceeded
 from switchboard.services.limits import ensure_within_limit
 from tests.api.conftest import assert_v1_error
@@ -127,8 +128,11 @@ async def test_user_crud(client, world):
 async def test_users_me_for_every_role_and_404_for_a_userless_key(client, world, sessionmaker):
     r = await client.get("/api/v1/users/me", headers=world.headers("read-only"))
     assert r.status_code == 200 and r.json()["email"] == "reader@acme.test"
-    r = await client.post("/api/v1/api-keys", json={"name": "ci"}, headers=world.headers())
-    r = await client.get("/api/v1/users/me", headers={"X-API-Key": r.json()["key"]})
+    # A userless key is the tenant's own, made by an operator (the CLI), not through the API.
+    async with sessionmaker() as s:
+        created = await api_keys.create_key(s, world.tenant.id, name="ci")
+        await s.commit()
+    r = await client.get("/api/v1/users/me", headers={"X-API-Key": created.key})
     assert assert_v1_error(r, 404, "not_found")["field"] == "user_id"
 
 
@@ -229,7 +233,9 @@ async def test_key_is_shown_once_stored_hashed_and_works(client, world, sessionm
         assert row is not None and key not in (row.key_hash, row.prefix)
 
     me = await client.get("/api/v1/auth/me", headers={"X-API-Key": key})
-    assert me.json()["role"] == "read-only" and me.json()["user_id"] is None
+    # made without a user_id, it acts for the admin who made it (and dies with them)
+    assert me.json()["role"] == "read-only"
+    assert me.json()["user_id"] == world.actor("admin").user.id
     # its role is its scope
     assert_v1_error(await client.get("/api/v1/api-keys", headers={"X-API-Key": key}), 403)
 

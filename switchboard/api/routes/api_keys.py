@@ -36,7 +36,10 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 class ApiKeyIn(BaseModel):
-    """A new key: a label, the role it acts with, optionally the user it acts for."""
+    """A new key: a label, the role it acts with, the user it acts for (default: the caller).
+
+    The key dies with its user and never acts above the user's current role.
+    """
 
     name: str = Field(default="", max_length=200)
     role: Role = Role.ADMIN
@@ -78,13 +81,17 @@ async def list_keys(
 async def create_key(
     body: ApiKeyIn, principal: AdminPrincipal, session: DbSession
 ) -> ApiKeyCreated:
-    """Create a key; the response is the only time its value is shown."""
+    """Create a key; the response is the only time its value is shown.
+
+    Without ``user_id`` the key acts for the caller's own user, so that it is
+    revoked with them: a key minted by a person does not outlive their account.
+    """
     created = await key_service.create_key(
         session,
         principal.tenant_id,
         name=key_service.validate_key_name(body.name),
         role=body.role,
-        user_id=body.user_id,
+        user_id=body.user_id or principal.user_id,
     )
     return ApiKeyCreated(**_out(created.row).model_dump(), key=created.key)
 
