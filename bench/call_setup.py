@@ -487,13 +487,13 @@ async def serve_minimal() -> None:
 
 async def serve_engine() -> None:
     """Child process: run one Engine from ``SWITCHBOARD_*`` settings until SIGTERM."""
-    from switchboard.engine.service import Engine  # only the child needs it
+    from switchboard.runtime import build_engine  # only the child needs it
 
     settings = Settings()
     logs.configure(os.environ.get("SB_BENCH_LOG_LEVEL", "INFO"))  # as ``switchboard serve``
     use_realtime_priority(settings.realtime_priority)  # as ``switchboard serve`` does
     engine_db = make_engine(settings.database_url)
-    engine = Engine(settings, make_sessionmaker(engine_db))
+    engine = build_engine(settings, make_sessionmaker(engine_db))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await engine.start()

@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
 from switchboard.config import Settings
-from switchboard.engine.service import Engine
 from switchboard.models import (
     ForwardingRule,
     PhoneNumber,
@@ -29,6 +28,7 @@ from switchboard.models import (
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.models.state import bump_routing_revision
+from switchboard.runtime import build_engine
 from switchboard.simulate import place_call, stage_audio, wait_for_call_log
 
 DID = "+15550100999"
@@ -87,7 +87,7 @@ async def _run(paths: list[Path], keep_dir: Path, parallel: int) -> list[Path | 
                 )
             )
             await _seed(sessionmaker)
-            engine = Engine(settings, sessionmaker)
+            engine = build_engine(settings, sessionmaker)
             await engine.start()
             await engine.wait_ready()
             await engine.routing.reload()

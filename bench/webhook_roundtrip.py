@@ -32,11 +32,12 @@ import httpx
 from sqlalchemy import func, select
 
 from switchboard.config import Settings
-from switchboard.engine.outbox import OutboxDispatcher, enqueue
-from switchboard.engine.voice_url import signed_request
 from switchboard.models import Tenant, WebhookDelivery
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
+from switchboard.outbox import enqueue
+from switchboard.outbox.delivery import OutboxDispatcher
+from switchboard.outbox.http import signed_request
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 

@@ -13,7 +13,9 @@ import gc
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 import uvicorn
@@ -22,13 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from switchboard.api.app import create_app
 from switchboard.api.health import ComponentHealth, HealthRegistry
 from switchboard.config import Settings
-from switchboard.engine.outbox_dispatcher import OutboxDispatcher
+from switchboard.engine.recordings import RecordingPolicy
 from switchboard.engine.service import Engine
+from switchboard.models import Recording
 from switchboard.models.base import utcnow
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
+from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.scheduling import normal_scheduling_in_child, use_realtime_priority
-from switchboard.services.transcripts import worker_heartbeats
+from switchboard.services.limits import recording_refusal
+from switchboard.services.transcripts import enqueue_transcription, worker_heartbeats
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,40 @@ async def open_database(settings: Settings) -> Database:
     engine = make_engine(settings.resolved_database_url)
     await upgrade(engine)
     return Database(engine, make_sessionmaker(engine))
+
+
+async def _recording_refusal(session: AsyncSession, tenant_id: str) -> str | None:
+    refused = await recording_refusal(session, tenant_id)
+    return None if refused is None else f"{refused.code}: {refused.message}"
+
+
+def _queue_transcription(session: AsyncSession, recording: Recording) -> None:
+    enqueue_transcription(session, recording)
+
+
+RECORDING_POLICY = RecordingPolicy(
+    refusal=_recording_refusal, queue_transcription=_queue_transcription
+)
+"""The plan's storage limit and the transcription queue, as the engine records."""
+
+
+def build_engine(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    http: httpx.AsyncClient | None = None,
+    on_callbacks: Callable[[], None] | None = None,
+) -> Engine:
+    """The call engine, given what it needs from the services above it."""
+    return Engine(
+        settings,
+        sessionmaker,
+        recording_policy=RECORDING_POLICY,
+        clock=clock,
+        http=http,
+        on_callbacks=on_callbacks,
+    )
 
 
 def engine_health(engine: Engine, registry: HealthRegistry) -> None:
@@ -109,7 +148,9 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     database = await open_database(settings)
     client = httpx.AsyncClient()
     outbox = OutboxDispatcher(sessionmaker=database.sessionmaker, client=client, settings=settings)
-    engine = Engine(settings, database.sessionmaker, http=client, on_callbacks=outbox.notify)
+    engine = build_engine(
+        settings, database.sessionmaker, http=client, on_callbacks=outbox.notify
+    )
     health = HealthRegistry()
     engine_health(engine, health)
     outbox_health(outbox, health)

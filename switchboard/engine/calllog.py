@@ -43,8 +43,8 @@ from switchboard.callflow.status import (
     CallStatus,
     next_status,
 )
-from switchboard.engine.outbox import enqueue
 from switchboard.models import CallLeg, CallLog
+from switchboard.outbox import enqueue
 
 log = logging.getLogger(__name__)
 

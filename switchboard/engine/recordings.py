@@ -3,6 +3,11 @@
 Asterisk writes under its spool directory (bind-mounted, so the host sees
 it); the file moves under the storage root and its rows are written in one
 transaction with the transcription job, so no recording is left untranscribed.
+
+Two decisions belong to the layers above the engine — whether the tenant's
+plan lets it record, and how a transcription is queued — so the composition
+root hands them in as a :class:`RecordingPolicy` (``runtime.py`` wires the
+services' functions).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import logging
 import shutil
 import wave
 from array import array
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +25,6 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.models import Recording, Voicemail, utcnow
-from switchboard.services.limits import recording_refusal
-from switchboard.services.transcripts import enqueue_transcription
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,21 @@ ASTERISK_SPOOL = "/var/spool/asterisk"
 # turns it into a two-channel WAV.
 DUAL_SUFFIX = ".raw"
 TELEPHONY_RATE = 8000
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingPolicy:
+    """What the engine asks of the layers above it when it records.
+
+    Attributes:
+        refusal: Why the tenant may not start a recording now (its plan's
+            storage is full), as ``"code: message"``, or ``None``.
+        queue_transcription: Queues the transcription of a new recording in
+            the session's transaction (the caller commits).
+    """
+
+    refusal: Callable[[AsyncSession, str], Awaitable[str | None]]
+    queue_transcription: Callable[[AsyncSession, Recording], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,18 +142,19 @@ class RecordingStore:
         *,
         spool_dir: Path | None,
         storage_root: Path,
+        policy: RecordingPolicy,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._spool_dir = spool_dir
         self._storage_root = storage_root
+        self._policy = policy
 
     async def refusal(self, tenant_id: str | None) -> str | None:
         """Why the tenant may not start a recording now (its plan's storage is full), or None."""
         if tenant_id is None:
             return None
         async with self._sessionmaker() as session:
-            refused = await recording_refusal(session, tenant_id)
-        return None if refused is None else f"{refused.code}: {refused.message}"
+            return await self._policy.refusal(session, tenant_id)
 
     def host_path(self, asterisk_path: str) -> Path | None:
         """Where the host sees a file Asterisk wrote at ``asterisk_path``."""
@@ -222,7 +242,7 @@ class RecordingStore:
                 voicemail.recording_id = recording.id
                 voicemail.duration = stored.duration
                 session.add(voicemail)
-            enqueue_transcription(session, recording)
+            self._policy.queue_transcription(session, recording)
         log.info(
             "recording stored",
             extra={

@@ -34,7 +34,7 @@ from switchboard.engine.events import CallRegistry
 from switchboard.engine.media import MediaCache
 from switchboard.engine.pjsip_sync import PjsipSync
 from switchboard.engine.reconcile import CdrReconciler
-from switchboard.engine.recordings import ASTERISK_SPOOL, RecordingStore
+from switchboard.engine.recordings import ASTERISK_SPOOL, RecordingPolicy, RecordingStore
 from switchboard.engine.routing import RoutingTable
 from switchboard.models import CallDirection, utcnow
 
@@ -76,6 +76,7 @@ class Engine:
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         clock: Callable[[], datetime] = utcnow,
+        recording_policy: RecordingPolicy,
         http: httpx.AsyncClient | None = None,
         on_callbacks: Callable[[], None] | None = None,
     ) -> None:
@@ -100,6 +101,7 @@ class Engine:
             sessionmaker,
             spool_dir=settings.asterisk_spool_dir,
             storage_root=settings.resolved_storage_root,
+            policy=recording_policy,
         )
         self.voice_app = VoiceApp(self.http, timeout=settings.voice_url_timeout_seconds)
         self.executor = FlowExecutor(

@@ -2,7 +2,7 @@
 
 A row is added in the same transaction as the state change it reports (call
 answered, recording stored...), so a callback exists if and only if the change
-was committed. The dispatcher (:mod:`switchboard.engine.outbox`) delivers the
+was committed. The dispatcher (:mod:`switchboard.outbox`) delivers the
 rows of one call in ``sequence`` order, claiming them with a lease so a
 crashed dispatcher's rows are picked up again.
 """

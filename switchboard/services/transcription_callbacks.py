@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.engine.outbox import enqueue
 from switchboard.models import Recording, Tenant, Transcript
+from switchboard.outbox import enqueue
 
 
 async def announce_transcript(

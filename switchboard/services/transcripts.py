@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import TextClause, bindparam, column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,8 +36,45 @@ from switchboard.models.base import UTCDateTime, utcnow
 from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.paging import Page, check_paging, paginate
 
-if TYPE_CHECKING:
-    from switchboard.transcription.transcriber import TranscriptResult
+
+class TranscribedSegment(Protocol):
+    """What is stored of one segment of a transcription."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The segment, JSON-ready."""
+
+
+class TranscriptResult(Protocol):
+    """What :func:`save_transcript` stores of a transcription.
+
+    The worker's :class:`switchboard.transcription.transcriber.TranscriptResult`
+    satisfies it; the service reads only these, so it does not import the
+    worker's layer above it.
+    """
+
+    @property
+    def text(self) -> str:
+        """The whole text."""
+
+    @property
+    def segments(self) -> Sequence[TranscribedSegment]:
+        """The timed segments."""
+
+    @property
+    def language(self) -> str:
+        """The language decoded."""
+
+    @property
+    def model(self) -> str:
+        """The model's name."""
+
+    @property
+    def audio_seconds(self) -> float:
+        """Seconds of audio transcribed."""
+
+    @property
+    def processing_seconds(self) -> float:
+        """Seconds spent transcribing."""
 
 HEARTBEAT_PREFIX = "worker_heartbeat:"
 MARK_START, MARK_END = "<mark>", "</mark>"

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.engine.outbox import notify_after_commit
 from switchboard.models.base import utcnow
 from switchboard.models.outbox import DeliveryStatus, WebhookDelivery
+from switchboard.outbox import notify_after_commit
 from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.paging import Page, paginate
 

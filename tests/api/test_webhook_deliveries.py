@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from switchboard import ids
-from switchboard.engine.outbox import enqueue
 from switchboard.models import WebhookDelivery
+from switchboard.outbox import enqueue
 
 
 async def _delivery(sessionmaker, tenant_id: str, call_sid: str, *, failed: bool = False) -> str:

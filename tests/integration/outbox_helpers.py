@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.config import Settings
-from switchboard.engine.outbox import enqueue
 from switchboard.models import Tenant, WebhookDelivery
+from switchboard.outbox import enqueue
 
 TOKEN = "fedcba9876543210fedcba9876543210"
 

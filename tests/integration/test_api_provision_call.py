@@ -18,6 +18,7 @@ from sqlalchemy import select
 from switchboard.api.app import create_app
 from switchboard.engine.service import Engine
 from switchboard.models import CallLeg
+from switchboard.runtime import build_engine
 from switchboard.services import api_keys, tenants, users
 from switchboard.services.carrier_sip import TELNYX_SIGNALLING
 from switchboard.services.roles import Role
@@ -33,7 +34,7 @@ TARGET = "+15550001111"
 @pytest.fixture
 async def engine(clean_asterisk, db_url, db_engine, sessionmaker, tmp_path) -> AsyncIterator[Engine]:
     settings = engine_settings(clean_asterisk, db_url, tmp_path)
-    engine = Engine(settings, sessionmaker)
+    engine = build_engine(settings, sessionmaker)
     await engine.start()
     await engine.wait_ready()
     yield engine

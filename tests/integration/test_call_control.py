@@ -17,8 +17,6 @@ from webhook_receiver import Receiver, Reply
 
 from switchboard.api.app import create_app
 from switchboard.asterisk import AsteriskInstance
-from switchboard.engine.outbox_dispatcher import OutboxDispatcher
-from switchboard.engine.service import Engine
 from switchboard.models import (
     CallLeg,
     CallLog,
@@ -29,6 +27,8 @@ from switchboard.models import (
     Voicemail,
 )
 from switchboard.models.state import bump_routing_revision
+from switchboard.outbox.delivery import OutboxDispatcher
+from switchboard.runtime import build_engine
 from switchboard.services import api_keys
 from switchboard.services.roles import Role
 from switchboard.simulate import place_call, wait_for_call_log
@@ -45,7 +45,7 @@ async def stack(clean_asterisk, db_url, db_engine, sessionmaker, tmp_path) -> As
         update={"environment": "test", "redis_url": ""})
     async with httpx.AsyncClient() as http:
         outbox = OutboxDispatcher(sessionmaker=sessionmaker, client=http, settings=settings)
-        engine = Engine(settings, sessionmaker, http=http, on_callbacks=outbox.notify)
+        engine = build_engine(settings, sessionmaker, http=http, on_callbacks=outbox.notify)
         await engine.start()
         outbox.start()
         await engine.wait_ready()

@@ -21,6 +21,7 @@ from switchboard.engine.reconcile import CdrReconciler
 from switchboard.engine.service import Engine
 from switchboard.models import CallLog, CallLogStatus, Recording, Voicemail
 from switchboard.models.state import set_value
+from switchboard.runtime import build_engine
 from switchboard.simulate import SimulatedCall, place_call, wait_for_call_log
 from tests.integration.engine_helpers import CALLER, DID, PROMPTS, engine_settings, seed_number
 
@@ -30,7 +31,7 @@ OTHER_CALLER = "+15557650000"
 
 
 async def _started(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Engine:
-    engine = Engine(settings, sessionmaker)
+    engine = build_engine(settings, sessionmaker)
     await engine.start()
     await engine.wait_ready()
     return engine

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from switchboard.engine.service import Engine
 from switchboard.models import CallLeg, CallLogStatus, Voicemail
+from switchboard.runtime import build_engine
 from switchboard.simulate import place_call, wait_for_call_log
 from tests.integration.engine_helpers import CALLER, DID, PROMPTS, engine_settings, seed_number
 
@@ -33,7 +34,7 @@ def clock() -> Clock:
 @pytest.fixture
 async def engine(clean_asterisk, db_url, db_engine, sessionmaker, tmp_path, clock) -> AsyncIterator[Engine]:
     settings = engine_settings(clean_asterisk, db_url, tmp_path)
-    engine = Engine(settings, sessionmaker, clock=clock)
+    engine = build_engine(settings, sessionmaker, clock=clock)
     await engine.start()
     await engine.wait_ready()
     yield engine

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from webhook_receiver import Received, Receiver, Reply
 
-from switchboard.engine.outbox import OutboxDispatcher, backoff_seconds, enqueue
-from switchboard.engine.voice_url import IDEMPOTENCY_HEADER
 from switchboard.models import CallLog, WebhookDelivery, utcnow
+from switchboard.outbox import enqueue
+from switchboard.outbox.delivery import OutboxDispatcher, backoff_seconds
+from switchboard.outbox.http import IDEMPOTENCY_HEADER
 from switchboard.services.exceptions import NotFound
 from switchboard.services.webhooks import get_delivery, list_deliveries, replay_delivery
 

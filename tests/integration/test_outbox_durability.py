@@ -12,9 +12,9 @@ from outbox_helpers import TOKEN, all_finished, enqueue_status, fast_settings, m
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from webhook_receiver import Received, Receiver, Reply
 
-from switchboard.engine.outbox import OutboxDispatcher
-from switchboard.engine.voice_url import IDEMPOTENCY_HEADER
 from switchboard.models import WebhookDelivery
+from switchboard.outbox.delivery import OutboxDispatcher
+from switchboard.outbox.http import IDEMPOTENCY_HEADER
 
 STATUSES = ["initiated", "ringing", "answered", "completed"]
 CALLS = ["CA" + str(i) * 32 for i in range(1, 4)]

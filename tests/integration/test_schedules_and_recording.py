@@ -24,6 +24,7 @@ from switchboard.config import Settings
 from switchboard.engine.reconcile import MissedCall, fold_missed_calls, parse_rows
 from switchboard.engine.service import Engine
 from switchboard.models import CallLog, CallLogStatus, Recording, TranscriptionJob
+from switchboard.runtime import build_engine
 from switchboard.simulate import place_call, wait_for_call_log
 from tests.integration.engine_helpers import CALLER, DID, engine_settings, seed_number
 
@@ -74,7 +75,7 @@ def clock() -> ShiftedClock:
 
 @pytest.fixture
 async def engine(settings, db_engine, sessionmaker, clock) -> AsyncIterator[Engine]:
-    engine = Engine(settings, sessionmaker, clock=clock)
+    engine = build_engine(settings, sessionmaker, clock=clock)
     await engine.start()
     await engine.wait_ready()
     yield engine
@@ -172,7 +173,7 @@ async def test_fallback_applies_time_of_day_windows_with_iftime(
     if now.hour == 23 and now.minute >= 58 or now.hour == 0 and now.minute < 2:
         pytest.skip("too close to midnight for a same-day window")  # pragma: no cover
     await seed_number(sessionmaker, _rules(_windows_around_now(now, inside=inside)), timezone=ZONE)
-    engine = Engine(settings, sessionmaker)
+    engine = build_engine(settings, sessionmaker)
     await engine.start()
     await engine.wait_ready()
     await engine.stop()
@@ -213,7 +214,7 @@ async def test_fallback_recorded_call_is_reconciled_with_both_sides(
     clean_asterisk, settings, db_engine, sessionmaker
 ):
     await seed_number(sessionmaker, [{"targets": [DAYTIME], "ring_timeout": 5}], record=True)
-    engine = Engine(settings, sessionmaker)
+    engine = build_engine(settings, sessionmaker)
     await engine.start()
     await engine.wait_ready()
     await engine.reconciler.run_once()
@@ -221,7 +222,7 @@ async def test_fallback_recorded_call_is_reconciled_with_both_sides(
     missed = await _fallback_call(clean_asterisk, settings)
     assert missed.answered_by is not None
 
-    engine = Engine(settings, sessionmaker)
+    engine = build_engine(settings, sessionmaker)
     await engine.start()
     try:
         await engine.reconciler.run_once()

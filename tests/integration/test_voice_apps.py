@@ -13,10 +13,11 @@ import soundfile
 from sqlalchemy import select, update
 from webhook_receiver import Received, Receiver, Reply
 
-from switchboard.engine.outbox_dispatcher import OutboxDispatcher
 from switchboard.engine.service import Engine
 from switchboard.models import CallLogStatus, PhoneNumber, Recording, Tenant
 from switchboard.models.state import bump_routing_revision
+from switchboard.outbox.delivery import OutboxDispatcher
+from switchboard.runtime import build_engine
 from switchboard.simulate import place_call, wait_for_call_log
 from tests.integration.engine_helpers import CALLER, DID, PROMPTS, engine_settings, seed_number
 
@@ -42,7 +43,7 @@ async def running(clean_asterisk, db_url, db_engine, sessionmaker, tmp_path) -> 
         settings, "outbox_poll_seconds") else settings
     async with httpx.AsyncClient() as client:
         outbox = OutboxDispatcher(sessionmaker=sessionmaker, client=client, settings=settings)
-        engine = Engine(settings, sessionmaker, http=client, on_callbacks=outbox.notify)
+        engine = build_engine(settings, sessionmaker, http=client, on_callbacks=outbox.notify)
         await engine.start()
         outbox.start()
         await engine.wait_ready()

@@ -88,7 +88,7 @@ def status_callback_params(
 ) -> dict[str, str]:
     """A status callback's form parameters (``initiated`` ... ``completed``).
 
-    ``SequenceNumber`` is not set here: :func:`switchboard.engine.outbox.enqueue`
+    ``SequenceNumber`` is not set here: :func:`switchboard.outbox.enqueue`
     numbers a call's status callbacks in the order they are enqueued.
 
     Args:

@@ -1,27 +1,9 @@
-"""The durable webhook outbox: enqueue in the caller's transaction, deliver later.
+"""Enqueue a webhook in the caller's transaction (the outbox's writing half).
 
-:func:`enqueue` adds a :class:`~switchboard.models.outbox.WebhookDelivery` row
-in the session the state change is written in, so both commit or neither does.
-:class:`OutboxDispatcher` (:mod:`switchboard.engine.outbox_dispatcher`)
-delivers committed rows:
-
-* signed with the tenant's auth token, with ``I-Twilio-Idempotency-Token``
-  set to the row's key (the same on every retry, so a receiver can drop a
-  duplicate);
-* in order per call: a call's next row waits until the previous one is
-  delivered or has finally failed; different calls go concurrently;
-* retried on 5xx, 408, 429, timeouts and connection errors with exponential
-  back-off and jitter, for ``outbox_retry_hours`` (24 h by default);
-* other 4xx answers fail the row at once: the receiver understood and refused,
-  and repeating the same request cannot change its mind (replay it after a
-  fix, :func:`switchboard.services.webhooks.replay_delivery`);
-* claimed with a lease (``lease_until``): a crashed dispatcher's rows are taken
-  again when their lease runs out, and PostgreSQL claims with
-  ``FOR UPDATE SKIP LOCKED`` so several engines can share one outbox.
-
-Delivery is therefore at least once per idempotency key; exactly once unless a
-dispatcher dies between the receiver's answer and recording it.
+Importing this loads no delivery code: the engine's call-log writer and the
+services enqueue; :mod:`switchboard.outbox.delivery` delivers.
 """
+
 
 from __future__ import annotations
 
@@ -31,11 +13,8 @@ from collections.abc import Callable, Mapping
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.engine.outbox_dispatcher import OutboxDispatcher, backoff_seconds
 from switchboard.models.base import utcnow
 from switchboard.models.outbox import DeliveryKind, DeliveryStatus, WebhookDelivery
-
-__all__ = ["OutboxDispatcher", "backoff_seconds", "enqueue", "notify_after_commit"]
 
 
 async def enqueue(
@@ -68,7 +47,7 @@ async def enqueue(
         idempotency_key: A key that makes the enqueue itself idempotent (a
             second row with the same key fails the commit); random by default.
         notify: Called after the transaction commits, to wake the dispatcher
-            (pass :meth:`OutboxDispatcher.notify`).
+            (pass :meth:`switchboard.outbox.delivery.OutboxDispatcher.notify`).
 
     Returns:
         The new (pending, unflushed) row.

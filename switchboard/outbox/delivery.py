@@ -1,6 +1,6 @@
 """The outbox dispatcher: claims due rows, delivers them signed, records outcomes.
 
-See :mod:`switchboard.engine.outbox` for the guarantees. How it works:
+See :mod:`switchboard.outbox` for the guarantees. How it works:
 
 * the main loop claims up to ``outbox_concurrency`` rows that are due and
   first in their call's order, leasing them (``lease_until``), and starts one
@@ -30,11 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from switchboard.config import Settings
-from switchboard.engine.voice_url import signed_request
 from switchboard.logs import bind_call
 from switchboard.models.base import utcnow
 from switchboard.models.outbox import UNFINISHED, DeliveryStatus, WebhookDelivery
 from switchboard.models.tenant import Tenant
+from switchboard.outbox.http import signed_request
 
 log = logging.getLogger(__name__)
 
