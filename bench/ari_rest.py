@@ -35,6 +35,7 @@ import httpx
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
 from switchboard.config import Settings
 from switchboard.engine.ari.client import AriClient
+from switchboard.engine.ari.facade import Ari
 
 Request = Callable[[], Awaitable[Any]]
 
@@ -78,7 +79,7 @@ async def run(settings: Settings, count: int) -> None:
     limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
     async with httpx.AsyncClient(base_url=base, auth=auth, limits=limits, timeout=10) as http:
         channel_id = f"bench-{uuid.uuid4().hex[:8]}"
-        await ari.originate(
+        channel = await Ari(ari).originate(
             "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "600"}
         )
 
@@ -91,7 +92,7 @@ async def run(settings: Settings, count: int) -> None:
             return response.json()
 
         async def ours_setvar() -> Any:
-            return await ari.set_variable(channel_id, "BENCH", "1")
+            return await channel.set_variable("BENCH", "1")
 
         async def http_setvar() -> Any:
             response = await http.post(
@@ -110,7 +111,7 @@ async def run(settings: Settings, count: int) -> None:
                 base_samples = await timed(baseline, count, in_flight)
                 mode = "sequential" if in_flight == 1 else f"{in_flight} in flight"
                 report(f"{name} ({mode})", ours_samples, base_samples)
-        await ari.hangup(channel_id)
+        await channel.hangup()
     await ari.close()
 
 

@@ -26,6 +26,7 @@ from switchboard.api.health import ComponentHealth, HealthRegistry
 from switchboard.config import Settings
 from switchboard.engine.recordings import RecordingPolicy
 from switchboard.engine.service import Engine
+from switchboard.engine.simulation import SimulatedPhones
 from switchboard.models import Recording
 from switchboard.models.base import utcnow
 from switchboard.models.migrate import upgrade
@@ -78,7 +79,12 @@ def build_engine(
     http: httpx.AsyncClient | None = None,
     on_callbacks: Callable[[], None] | None = None,
 ) -> Engine:
-    """The call engine, given what it needs from the services above it."""
+    """The call engine, given what it needs from the services above it.
+
+    The call simulator (``switchboard call simulate``, the tests, the
+    benchmarks) works against a running server: calls it places get simulated
+    phones (:class:`SimulatedPhones`), every other call real ones.
+    """
     return Engine(
         settings,
         sessionmaker,
@@ -86,6 +92,7 @@ def build_engine(
         clock=clock,
         http=http,
         on_callbacks=on_callbacks,
+        edge=SimulatedPhones,
     )
 
 

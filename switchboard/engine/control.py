@@ -1,8 +1,11 @@
-"""Live call control: place, list, hang up and transfer calls in progress.
+"""Live call control: place, list, hang up, hold and transfer calls in progress.
 
-The API's calls service talks to the engine only through :class:`CallControl`;
-errors are typed (:class:`CallControlError` subclasses) so the service can
-answer 404, 409 or 503 without knowing the engine's insides.
+The API's calls service talks to the engine only through :class:`CallControl`.
+Commands on a live call travel as typed commands
+(:mod:`switchboard.engine.calls.commands`) into the call's mailbox and are
+carried out by the call's own task; errors are typed (:class:`CallControlError`
+subclasses) so the service can answer 404, 409 or 503 without knowing the
+engine's insides, and a command the call cannot take is refused at once.
 """
 
 from __future__ import annotations
@@ -16,44 +19,38 @@ from typing import Any
 from switchboard.callflow.routes import NumberRoute
 from switchboard.engine.ari.exceptions import AriError
 from switchboard.engine.calls.call import Call
-from switchboard.engine.calls.channel_ops import Ari
-from switchboard.engine.calls.dialing import TRANSFER_EVENT
+from switchboard.engine.calls.commands import (
+    AsteriskUnavailable,
+    CallBusy,
+    CallControlError,
+    CallNotConnected,
+    CallNotFound,
+    Command,
+    Envelope,
+    HangupCall,
+    HoldCall,
+    TransferCall,
+    UnholdCall,
+)
 from switchboard.engine.calls.outbound import OutboundCallHandler
 from switchboard.engine.events import CallRegistry
 
-
-class CallControlError(Exception):
-    """A call-control request that cannot be carried out."""
-
-    error_id = "call-control-error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class CallNotFound(CallControlError):
-    """No call in progress with that SID for this tenant."""
-
-    error_id = "call-not-found"
-
-
-class CallNotConnected(CallControlError):
-    """The call is not talking to anyone (still ringing, or in a voice app)."""
-
-    error_id = "call-not-connected"
+__all__ = [
+    "AsteriskUnavailable",
+    "CallBusy",
+    "CallControl",
+    "CallControlError",
+    "CallNotConnected",
+    "CallNotFound",
+    "LiveCall",
+    "NumberNotUsable",
+]
 
 
 class NumberNotUsable(CallControlError):
     """The caller ID is not an active number of the tenant."""
 
     error_id = "number-not-usable"
-
-
-class AsteriskUnavailable(CallControlError):
-    """Asterisk could not be reached or refused the request."""
-
-    error_id = "asterisk-ari-not-initialized"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +78,12 @@ class CallControl:
         registry: CallRegistry,
         outbound: OutboundCallHandler,
         lookup: Callable[[str], NumberRoute | None],
-        hangup: Callable[[Call], Coroutine[Any, Any, None]],
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
-        ari: Ari,
     ) -> None:
         self._registry = registry
         self._outbound = outbound
         self._lookup = lookup
-        self._hangup = hangup
         self._spawn = spawn
-        self._ari = ari
 
     async def place_call(
         self,
@@ -102,7 +95,6 @@ class CallControl:
         status_callback_url: str | None = None,
         url: str | None = None,
         call_sid: str | None = None,
-        simulate: str = "",
     ) -> LiveCall:
         """Originate a call from one of the tenant's numbers.
 
@@ -120,7 +112,6 @@ class CallControl:
                 record=record,
                 status_callback_url=status_callback_url,
                 url=url,
-                simulate=simulate,
                 call_sid=call_sid,
             )
         except AriError as exc:
@@ -147,7 +138,7 @@ class CallControl:
         Raises:
             CallNotFound: no such call in progress for the tenant.
         """
-        await self._hangup(self._find(tenant_id, call_sid))
+        await self.send(tenant_id, HangupCall(call_sid))
 
     async def hold(self, tenant_id: str, call_sid: str, *, on: bool) -> None:
         """Put the caller on hold (the other party hears hold) or take it off.
@@ -155,12 +146,10 @@ class CallControl:
         Raises:
             CallNotFound: no such call in progress for the tenant.
             CallNotConnected: the caller is not talking to anyone.
+            CallBusy: a transfer is under way.
+            AsteriskUnavailable: Asterisk refused.
         """
-        call = self._find(tenant_id, call_sid)
-        if call.bridge_id is None:
-            raise CallNotConnected("the call is not connected to anyone to hold")
-        await self._ari.request("POST" if on else "DELETE", f"channels/{call.channel_id}/hold")
-        call.on_hold = on
+        await self.send(tenant_id, HoldCall(call_sid) if on else UnholdCall(call_sid))
 
     async def transfer(
         self,
@@ -174,23 +163,25 @@ class CallControl:
         """Move a connected caller to ``target``; ``transferred`` or ``no-answer``.
 
         Raises:
-            CallNotFound: no such call in progress for the tenant.
+            CallNotFound: no such call in progress for the tenant (or it ended).
             CallNotConnected: the caller is not talking to anyone to transfer from.
+            CallBusy: another transfer is under way.
         """
-        call = self._find(tenant_id, call_sid)
-        if call.bridge_id is None:
-            raise CallNotConnected("the call is not connected to anyone to transfer from")
-        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        call.queue.put_nowait(
-            {
-                "type": TRANSFER_EVENT,
-                "target": target,
-                "transfer_type": transfer_type,
-                "timeout": timeout,
-                "done": done,
-            }
-        )
-        return await asyncio.wait_for(done, timeout + 15)
+        command = TransferCall(call_sid, target=target, transfer_type=transfer_type,
+                               timeout=timeout)
+        return await self.send(tenant_id, command)
+
+    async def send(self, tenant_id: str, command: Command) -> str:
+        """Hand ``command`` to its call's task and wait for the outcome.
+
+        Raises:
+            CallControlError: the call is not the tenant's, has ended, or cannot
+                take this command now (typed, never a timeout).
+        """
+        call = self._find(tenant_id, command.call_sid)
+        envelope = Envelope(command)
+        call.mailbox.send(envelope)
+        return await envelope.reply
 
     def _find(self, tenant_id: str, call_sid: str) -> Call:
         call = self._registry.by_sid(call_sid)

@@ -1,31 +1,15 @@
 """Which call an ARI event belongs to.
 
 Channel ids are chosen by the engine before it creates a channel, so a leg's
-first event already has a home. Playbacks and recordings point at their
-channel or bridge through ``target_uri``.
+first event already has a home. Each typed event names the channels,
+bridges, playbacks and recordings it concerns (:meth:`AriEvent.concerns`), most
+specific first; the registry maps those ids to calls.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from switchboard.engine.calls.call import Call, Event
-
-
-def event_keys(event: Event) -> list[str]:
-    """Every channel or bridge id ``event`` concerns, most specific first."""
-    keys: list[str] = []
-    for name in ("peer", "channel", "caller", "bridge", "replace_channel"):
-        obj: Any = event.get(name)
-        if isinstance(obj, dict) and isinstance(obj.get("id"), str):
-            keys.append(obj["id"])
-    for name in ("playback", "recording"):
-        media: Any = event.get(name)
-        if isinstance(media, dict):
-            target = str(media.get("target_uri", ""))
-            if ":" in target:
-                keys.append(target.split(":", 1)[1])
-    return keys
+from switchboard.engine.ari.events import AriEvent
+from switchboard.engine.calls.call import Call
 
 
 class CallRegistry:
@@ -41,7 +25,7 @@ class CallRegistry:
         self._by_key[call.channel_id] = call
 
     def attach(self, key: str, call: Call) -> None:
-        """Route events about channel/bridge ``key`` to ``call``."""
+        """Route events about channel/bridge/playback/recording ``key`` to ``call``."""
         self._by_key[key] = call
 
     def detach(self, key: str) -> None:
@@ -49,14 +33,15 @@ class CallRegistry:
         self._by_key.pop(key, None)
 
     def remove(self, call: Call) -> None:
-        """Forget a finished call and every key pointing at it."""
+        """Forget a finished call and every key pointing at it; refuse its pending commands."""
+        call.mailbox.close()
         self._calls.pop(call.call_sid, None)
         for key in [k for k, c in self._by_key.items() if c is call]:
             del self._by_key[key]
 
-    def find(self, event: Event) -> Call | None:
+    def find(self, event: AriEvent) -> Call | None:
         """The call ``event`` belongs to, if any."""
-        for key in event_keys(event):
+        for key in event.concerns():
             call = self._by_key.get(key)
             if call is not None:
                 return call

@@ -1,8 +1,10 @@
 """The call engine: ARI + AMI connections, the routing table, running calls.
 
 Built once by the composition root (``switchboard serve``, tests) and handed
-what it needs; nothing here reaches for a global. ARI events are routed to the
-call they concern; a StasisStart of an inbound call starts that call's task.
+what it needs; nothing here reaches for a global. ARI frames are decoded into
+typed events by the client and handed to the :class:`CallRouter`, which routes
+them to the call they concern (a StasisStart of an inbound call starts that
+call's task). The engine speaks ARI only through the facade (``engine.asterisk``).
 """
 
 from __future__ import annotations
@@ -17,26 +19,23 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard import ids
 from switchboard.callflow.routes import NumberRoute
 from switchboard.config import Settings
 from switchboard.engine.ami.client import AmiClient
 from switchboard.engine.ari.client import AriClient
+from switchboard.engine.ari.events import EVENT_TYPES, AriEvent
+from switchboard.engine.ari.facade import Ari
 from switchboard.engine.astdb_sync import AstdbMirror
 from switchboard.engine.calllog import CallLogWriter
-from switchboard.engine.calls.call import Call, Event
-from switchboard.engine.calls.executor import FlowExecutor
-from switchboard.engine.calls.inbound import InboundCallHandler
-from switchboard.engine.calls.outbound import OutboundCallHandler
+from switchboard.engine.calls.edge import CallEdge
+from switchboard.engine.calls.router import CallRouter
 from switchboard.engine.calls.voice_app import VoiceApp
-from switchboard.engine.control import CallControl
-from switchboard.engine.events import CallRegistry
 from switchboard.engine.media import MediaCache
 from switchboard.engine.pjsip_sync import PjsipSync
 from switchboard.engine.reconcile import CdrReconciler
 from switchboard.engine.recordings import ASTERISK_SPOOL, RecordingPolicy, RecordingStore
 from switchboard.engine.routing import RoutingTable
-from switchboard.models import CallDirection, utcnow
+from switchboard.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +52,6 @@ def _media_cache(settings: Settings, http: httpx.AsyncClient) -> MediaCache:
     return MediaCache(directory=directory, asterisk_directory=str(directory), client=http)
 
 
-# The only ARI events the engine reads. Asterisk sends a dozen more per call
-# (variable sets, dialplan steps, caller-id and state changes); filtering them
-# at the source saves Asterisk the encoding and the engine the parsing.
-# RESTResponse must stay: answers to REST-over-websocket requests are events.
-EVENTS_USED = (
-    "RESTResponse", "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest",
-    "Dial", "ChannelDtmfReceived", "ChannelLeftBridge", "PlaybackFinished", "PlaybackFailed",
-    "RecordingFinished", "RecordingFailed", "ApplicationReplaced",
-)  # fmt: skip
-
-DID_CONTEXT = "switchboard-did"
-FALLBACK_CONTEXT = "switchboard-fallback"
-
-
 class Engine:
     """Owns the Asterisk connections and every call in progress."""
 
@@ -79,9 +64,22 @@ class Engine:
         recording_policy: RecordingPolicy,
         http: httpx.AsyncClient | None = None,
         on_callbacks: Callable[[], None] | None = None,
+        edge: Callable[[Ari], CallEdge] | None = None,
     ) -> None:
+        """Build the engine (nothing connects before :meth:`start`).
+
+        Args:
+            settings: where Asterisk and the database are, and how calls behave.
+            sessionmaker: the database.
+            clock: the time calls are logged with.
+            recording_policy: the plan's storage limit and the transcription
+                queue, handed down by the composition root.
+            http: the client for voice URLs and media (one is made otherwise).
+            on_callbacks: called when webhooks were queued (wakes the outbox).
+            edge: builds how call targets are dialled (the call simulator's
+                ``SimulatedPhones``); real targets over trunks by default.
+        """
         self.settings = settings
-        self.registry = CallRegistry()
         self.writer = CallLogWriter(sessionmaker, on_callbacks=on_callbacks)
         self._own_http = http is None
         self.http = http or httpx.AsyncClient()
@@ -93,6 +91,7 @@ class Engine:
         self.ari = AriClient.from_settings(
             settings, on_event=self._on_ari_event, on_connected=self._on_ari_connected
         )
+        self.asterisk = Ari(self.ari)
         self.ami = AmiClient.from_settings(
             settings, on_connected=self._on_ami_connected, login_events="off"
         )
@@ -104,41 +103,21 @@ class Engine:
             policy=recording_policy,
         )
         self.voice_app = VoiceApp(self.http, timeout=settings.voice_url_timeout_seconds)
-        self.executor = FlowExecutor(
-            ari=self.ari,
+        self.calls = CallRouter(
+            ari=self.asterisk,
             ami=self.ami,
-            app=settings.ari_app,
-            registry=self.registry,
             writer=self.writer,
             recordings=self.recordings,
-            clock=clock,
-            media=_media_cache(settings, self.http),
-            voice_app=self.voice_app,
-            recording_url=lambda sid: f"{settings.base_url}/api/v1/recordings/{sid}",
-        )
-        self.inbound = InboundCallHandler(
-            executor=self.executor,
-            writer=self.writer,
             lookup=self.routing.lookup,
             clock=clock,
             voice_app=self.voice_app,
-        )
-        self.outbound = OutboundCallHandler(
-            ari=self.ari,
-            registry=self.registry,
-            executor=self.executor,
-            writer=self.writer,
-            voice_app=self.voice_app,
-            clock=clock,
-        )
-        self.control = CallControl(
-            registry=self.registry,
-            outbound=self.outbound,
-            lookup=self.routing.lookup,
-            hangup=self.executor.hangup,
             spawn=self._spawn,
-            ari=self.ari,
+            media=_media_cache(settings, self.http),
+            recording_url=lambda sid: f"{settings.base_url}/api/v1/recordings/{sid}",
+            edge=edge(self.asterisk) if edge is not None else None,
         )
+        self.registry = self.calls.registry
+        self.control = self.calls.control
         self.reconciler = CdrReconciler(
             sessionmaker,
             cdr_csv=settings.asterisk_cdr_csv,
@@ -204,65 +183,17 @@ class Engine:
 
     # -- events ----------------------------------------------------------------
 
-    def _on_ari_event(self, event: Event) -> None:
-        if event.get("type") == "StasisStart":
-            args = event.get("args") or []
-            if args and args[0] == "inbound":
-                self._start_inbound(event, args)
-                return
-        call = self.registry.find(event)
-        if call is not None:
-            call.queue.put_nowait(event)
-
-    def _start_inbound(self, event: Event, args: list[str]) -> None:
-        channel = event.get("channel", {})
-        call = Call(
-            call_sid=ids.call_sid(),
-            channel_id=channel.get("id", ""),
-            channel_name=channel.get("name", ""),
-            linkedid=args[2] if len(args) > 2 and args[2] else channel.get("id", ""),
-            from_number=channel.get("caller", {}).get("number", "") or "anonymous",
-            to_number=args[1] if len(args) > 1 else channel.get("dialplan", {}).get("exten", ""),
-            direction=CallDirection.INBOUND,
-            started_at=utcnow(),
-            simulate=args[3] if len(args) > 3 else "",
-            bench_id=args[4] if len(args) > 4 else "",
-        )
-        self.registry.add(call)
-        task = self._spawn(self.inbound.handle(call), f"call-{call.call_sid}")
-        task.add_done_callback(lambda _t: self.registry.remove(call))
+    def _on_ari_event(self, event: AriEvent) -> None:
+        self.calls.on_event(event)
 
     async def _on_ari_connected(self) -> None:
         """After a (re)connect: ask only for the events used; orphaned channels go on."""
         try:
-            app = await self.ari.request(
-                "PUT",
-                f"applications/{self.settings.ari_app}/eventFilter",
-                body={"allowed": [{"type": kind} for kind in EVENTS_USED]},
-            )
+            channel_ids = await self.asterisk.subscribe_only(EVENT_TYPES)
         except Exception:
             log.exception("could not read the ARI application after connecting")
             return
-        for channel_id in app.get("channel_ids", []):
-            if self.registry.by_channel(channel_id) is not None:
-                continue
-            await self._adopt_orphan(channel_id)
-
-    async def _adopt_orphan(self, channel_id: str) -> None:
-        """A channel in Stasis that no call owns (the engine restarted under it)."""
-        try:
-            channel = await self.ari.get_channel(channel_id)
-        except Exception:  # noqa: BLE001 - it may have just gone
-            return
-        dialplan = channel.get("dialplan", {})
-        if dialplan.get("context") == DID_CONTEXT:
-            log.warning("orphaned caller handed to the fallback", extra={"channel": channel_id})
-            await self.ari.continue_in_dialplan(
-                channel_id, context=FALLBACK_CONTEXT, extension=dialplan.get("exten"), priority=1
-            )
-        else:
-            log.warning("orphaned leg hung up", extra={"channel": channel_id})
-            await self.ari.hangup(channel_id)
+        await self.calls.adopt_orphans(channel_ids)
 
     async def _on_ami_connected(self) -> None:
         self.astdb.invalidate()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard import ids
 from switchboard.engine.control import (
     AsteriskUnavailable,
+    CallBusy,
     CallControl,
     CallNotConnected,
     CallNotFound,
@@ -61,7 +62,6 @@ async def place_outbound(
     request: OutboundRequest,
     *,
     idempotency_key: str | None = None,
-    simulate: str = "",
 ) -> PlacedCall:
     """Originate a call; the same ``idempotency_key`` never places a second one.
 
@@ -100,7 +100,6 @@ async def place_outbound(
             status_callback_url=request.status_callback_url,
             url=request.url,
             call_sid=call_sid,
-            simulate=simulate,
         )
     except (NumberNotUsable, AsteriskUnavailable) as exc:
         if idempotency_key:
@@ -143,14 +142,17 @@ async def hold(control: CallControl, tenant_id: str, call_sid: str, *, on: bool)
 
     Raises:
         NotFound: no such call in progress.
-        Conflict: the call is not connected to anyone.
+        Conflict: the call is not connected to anyone, or a transfer is under way.
+        ServiceUnavailable: Asterisk refused.
     """
     try:
         await control.hold(tenant_id, call_sid, on=on)
     except CallNotFound as exc:
         raise NotFound("No such call in progress", field="call_id") from exc
-    except CallNotConnected as exc:
+    except (CallNotConnected, CallBusy) as exc:
         raise Conflict(exc.message, field="call_id") from exc
+    except AsteriskUnavailable as exc:
+        raise ServiceUnavailable(exc.message, error_id=exc.error_id) from exc
 
 
 async def transfer(
@@ -161,7 +163,7 @@ async def transfer(
     Raises:
         BadRequest: the target is not an E.164 number or ``endpoint:NAME``.
         NotFound: no such call in progress.
-        Conflict: the call is not connected to anyone.
+        Conflict: the call is not connected to anyone, or another transfer is under way.
     """
     target = target_number
     if not target.startswith("endpoint:"):
@@ -171,7 +173,7 @@ async def transfer(
                                       transfer_type=transfer_type)
     except CallNotFound as exc:
         raise NotFound("No such call in progress", field="call_id") from exc
-    except CallNotConnected as exc:
+    except (CallNotConnected, CallBusy) as exc:
         raise Conflict(exc.message, field="call_id") from exc
 
 

@@ -14,7 +14,9 @@ import pytest
 
 from switchboard.asterisk import AsteriskInstance
 from switchboard.engine.ari.client import AriClient
+from switchboard.engine.ari.events import AriEvent, ChannelEvent
 from switchboard.engine.ari.exceptions import AriAuthError, AriNotConnected, AriNotFound
+from switchboard.engine.ari.facade import Ari
 from switchboard.engine.connection import ConnectionState
 
 pytestmark = pytest.mark.asterisk
@@ -26,11 +28,11 @@ class Recorder:
     """Collects events and counts (re)connects, with waits on conditions."""
 
     def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
+        self.events: list[AriEvent] = []
         self.connects = 0
         self._changed = asyncio.Event()
 
-    def on_event(self, event: dict[str, Any]) -> None:
+    def on_event(self, event: AriEvent) -> None:
         self.events.append(event)
         self._changed.set()
 
@@ -44,11 +46,11 @@ class Recorder:
                 self._changed.clear()
                 await self._changed.wait()
 
-    def of(self, kind: str, channel_id: str) -> list[dict[str, Any]]:
+    def of(self, kind: str, channel_id: str) -> list[Any]:
         return [
             e
             for e in self.events
-            if e.get("type") == kind and e.get("channel", {}).get("id") == channel_id
+            if type(e).__name__ == kind and isinstance(e, ChannelEvent) and e.channel_id == channel_id
         ]
 
 
@@ -84,8 +86,8 @@ async def test_connects_and_lists_channels(clean_asterisk: AsteriskInstance) -> 
         await ari.wait_connected(10)
         assert ari.status.state is ConnectionState.CONNECTED
         assert ari.status.connected_since is not None
-        assert await ari.list_channels() == []
-        application = await ari.get_application()
+        assert await ari.request("GET", "channels") == []
+        application = await ari.request("GET", f"applications/{ari.app}")
         assert application["name"] == ari.app
         await recorder.until(lambda: recorder.connects == 1)
 
@@ -97,19 +99,19 @@ async def test_originated_local_channel_reports_stasis_start_and_destroyed(
     channel_id = new_id()
     async with ari_client(clean_asterisk, recorder) as ari:
         await ari.wait_connected(10)
-        channel = await ari.originate(
+        channel = await Ari(ari).originate(
             "Local/answer@sb-test",
             channel_id=channel_id,
             app_args="outbound,42",
             caller_id='"Test" <5551000>',
             variables={"SB_WAIT": "1"},
         )
-        assert channel["id"] == channel_id
+        assert channel.id == channel_id
         await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
         started = recorder.of("StasisStart", channel_id)
         assert len(started) == 1
-        assert started[0]["args"] == ["outbound", "42"]
-        assert started[0]["channel"]["caller"]["number"] == "5551000"
+        assert started[0].args == ("outbound", "42")
+        assert started[0].channel.caller.number == "5551000"
 
 
 async def test_missing_channel_is_a_404_request_error(clean_asterisk: AsteriskInstance) -> None:
@@ -117,7 +119,7 @@ async def test_missing_channel_is_a_404_request_error(clean_asterisk: AsteriskIn
     async with ari_client(clean_asterisk, recorder) as ari:
         await ari.wait_connected(10)
         with pytest.raises(AriNotFound) as caught:
-            await ari.hangup(new_id())
+            await Ari(ari).channel(new_id()).hangup()
         assert caught.value.status == 404
         assert caught.value.message == "Channel not found"
         assert caught.value.error_id == "asterisk-ari-not-found"
@@ -130,13 +132,13 @@ async def test_channel_variables_round_trip_over_the_websocket(
     channel_id = new_id()
     async with ari_client(clean_asterisk, recorder) as ari:
         await ari.wait_connected(10)
-        await ari.originate(
+        await Ari(ari).originate(
             "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
         )
         await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
-        await ari.set_variable(channel_id, "SB_NOTE", "hello world")
-        assert await ari.get_variable(channel_id, "SB_NOTE") == "hello world"
-        await ari.hangup(channel_id)
+        await Ari(ari).channel(channel_id).set_variable("SB_NOTE", "hello world")
+        assert await Ari(ari).channel(channel_id).get_variable("SB_NOTE") == "hello world"
+        await Ari(ari).channel(channel_id).hangup()
         await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
 
 
@@ -147,17 +149,17 @@ async def test_concurrent_requests_each_get_their_own_answer(
     channel_id = new_id()
     async with ari_client(clean_asterisk, recorder) as ari:
         await ari.wait_connected(10)
-        await ari.originate(
+        await Ari(ari).originate(
             "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
         )
         # An originated channel joins the app when it answers; until then it
         # refuses channel operations (409 "Channel not in Stasis application").
         await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
         names = [f"SB_VAR_{n}" for n in range(40)]
-        await asyncio.gather(*(ari.set_variable(channel_id, n, f"value {n}") for n in names))
-        values = await asyncio.gather(*(ari.get_variable(channel_id, n) for n in names))
+        await asyncio.gather(*(Ari(ari).channel(channel_id).set_variable(n, f"value {n}") for n in names))
+        values = await asyncio.gather(*(Ari(ari).channel(channel_id).get_variable(n) for n in names))
         assert values == [f"value {n}" for n in names]
-        await ari.hangup(channel_id)
+        await Ari(ari).channel(channel_id).hangup()
 
 
 async def test_rest_lanes_spread_requests_and_events_stay_on_the_main_connection(
@@ -171,11 +173,11 @@ async def test_rest_lanes_spread_requests_and_events_stay_on_the_main_connection
             await lane.wait_connected(10)
         names = {app["name"] for app in await ari.request("GET", "applications")}
         assert {f"{ari.app}-rest-{n}" for n in (1, 2, 3)} <= names
-        await ari.originate(
+        await Ari(ari).originate(
             "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
         )
         await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
-        await asyncio.gather(*(ari.set_variable(channel_id, f"SB_L{n}", str(n)) for n in range(30)))
+        await asyncio.gather(*(Ari(ari).channel(channel_id).set_variable(f"SB_L{n}", str(n)) for n in range(30)))
         # The originate went on the first lane, kept for dials; the 30 requests at
         # once (and the GET before) spread over the other lanes; none used the
         # main connection.
@@ -184,12 +186,12 @@ async def test_rest_lanes_spread_requests_and_events_stay_on_the_main_connection
         assert all(lane.requests_sent > 0 for lane in others)
         assert sum(lane.requests_sent for lane in others) == 31
         assert ari.requests_sent == 0
-        await ari.hangup(channel_id)
+        await Ari(ari).channel(channel_id).hangup()
         await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
         # With every lane down, requests fall back to the main connection.
         for lane in ari.lanes:
             await lane.close()
-        assert await ari.list_channels() == []
+        assert await ari.request("GET", "channels") == []
         assert ari.requests_sent == 1
 
 
@@ -199,7 +201,7 @@ async def test_request_while_not_connected_fails_fast_and_is_not_queued(
     recorder = Recorder()
     async with ari_client(clean_asterisk, recorder) as ari:
         with pytest.raises(AriNotConnected) as caught:
-            await ari.list_channels()  # not started talking yet: nothing is queued
+            await ari.request("GET", "channels")  # not started talking yet: nothing is queued
         assert caught.value.details["sent"] is False
         assert caught.value.error_id == "asterisk-ari-not-initialized"
 
@@ -233,7 +235,7 @@ async def test_reconnects_by_itself_after_asterisk_restarts(
         await asyncio.to_thread(instance.restart)
         await recorder.until(lambda: recorder.connects == 2, timeout=60)
         await ari.wait_connected(10)
-        assert (await ari.get_application())["name"] == ari.app
+        assert (await ari.request("GET", f"applications/{ari.app}"))["name"] == ari.app
 
 
 async def test_dead_connection_is_detected_by_ping_and_replaced(
@@ -252,7 +254,7 @@ async def test_dead_connection_is_detected_by_ping_and_replaced(
             os.kill(pid, signal.SIGCONT)
         assert ari.status.reason == "dead_connection"
         await recorder.until(lambda: recorder.connects == 2, timeout=60)
-        assert await ari.list_channels() == []
+        assert await ari.request("GET", "channels") == []
 
 
 async def test_originate_in_flight_across_a_reconnect_makes_exactly_one_call(
@@ -270,7 +272,7 @@ async def test_originate_in_flight_across_a_reconnect_makes_exactly_one_call(
         os.kill(pid, signal.SIGSTOP)  # the request goes out, the answer cannot come back
         try:
             originate = asyncio.create_task(
-                ari.originate(
+                Ari(ari).originate(
                     "Local/answer@sb-test",
                     channel_id=channel_id,
                     variables={"SB_WAIT": "30"},
@@ -281,15 +283,15 @@ async def test_originate_in_flight_across_a_reconnect_makes_exactly_one_call(
         finally:
             os.kill(pid, signal.SIGCONT)
         channel = await asyncio.wait_for(originate, timeout=90)
-        assert channel["id"] == channel_id
+        assert channel.id == channel_id
         assert recorder.connects == 2
-        names = [c["name"] for c in await ari.list_channels()]
+        names = [c["name"] for c in await ari.request("GET", "channels")]
         first_halves = [
             n for n in names if n.startswith("Local/answer@sb-test") and n.endswith(";1")
         ]
         assert len(first_halves) == 1
         # The engine retrying the same originate gets the same call, not a second one.
-        again = await ari.originate("Local/answer@sb-test", channel_id=channel_id)
-        assert again["id"] == channel_id
-        assert len([c for c in await ari.list_channels() if c["name"].endswith(";1")]) == 1
-        await ari.hangup(channel_id)
+        again = await Ari(ari).originate("Local/answer@sb-test", channel_id=channel_id)
+        assert again.id == channel_id
+        assert len([c for c in await ari.request("GET", "channels") if c["name"].endswith(";1")]) == 1
+        await Ari(ari).channel(channel_id).hangup()

@@ -1,4 +1,4 @@
-"""REST-over-websocket frames: encoding requests, decoding RESTResponse events."""
+"""REST-over-websocket frames: encoding requests, decoding RESTResponse events into types."""
 
 from __future__ import annotations
 
@@ -6,19 +6,14 @@ import json
 
 import pytest
 
+from switchboard.engine.ari.events import RestResponse, decode_event
 from switchboard.engine.ari.exceptions import (
     AriConflict,
     AriNotFound,
     AriRequestError,
     request_error,
 )
-from switchboard.engine.ari.protocol import (
-    decode_body,
-    decode_frame,
-    encode_request,
-    parse_response,
-    query_value,
-)
+from switchboard.engine.ari.protocol import encode_request, query_value
 
 # A RESTResponse as Asterisk 22.10 sent it for GET channels/nope (recorded).
 RECORDED_404 = (
@@ -75,44 +70,37 @@ def test_query_value_text_forms(value: object, text: str | None) -> None:
 
 
 def test_recorded_404_response_decodes_with_asterisk_message() -> None:
-    response = parse_response(decode_frame(RECORDED_404))
+    response = decode_event(RECORDED_404)
+    assert isinstance(response, RestResponse)
     assert response.request_id == "3"
-    assert response.status == 404
+    assert response.status_code == 404
     assert not response.ok
     assert response.body == {"message": "Channel not found"}
     assert response.error_message == "Channel not found"
 
 
 def test_204_without_body_decodes_to_none() -> None:
-    response = parse_response(
-        {
-            "type": "RESTResponse",
-            "request_id": "9",
-            "status_code": 204,
-            "reason_phrase": "No Content",
-        }
+    response = decode_event(
+        '{"type":"RESTResponse","request_id":"9","status_code":204,"reason_phrase":"No Content"}'
     )
+    assert isinstance(response, RestResponse)
     assert response.ok
     assert response.body is None
     assert response.error_message == "No Content"
 
 
-def test_body_already_decoded_or_plain_text_is_kept() -> None:
-    assert decode_body({"a": 1}) == {"a": 1}
-    assert decode_body("not json") == "not json"
-    assert decode_body("") is None
+def test_a_plain_text_body_is_kept_as_text() -> None:
+    response = decode_event(
+        '{"type":"RESTResponse","request_id":"1","status_code":500,"message_body":"oops"}'
+    )
+    assert isinstance(response, RestResponse)
+    assert response.body == "oops"
+    assert response.error_message == "HTTP 500"
 
 
-def test_a_frame_that_is_not_an_object_is_refused() -> None:
-    with pytest.raises(ValueError, match="not a JSON object"):
-        decode_frame("[1, 2]")
-
-
-def test_an_event_that_is_not_a_rest_response_is_refused() -> None:
-    with pytest.raises(ValueError, match="not a RESTResponse"):
-        parse_response({"type": "StasisStart"})
-    with pytest.raises(ValueError, match="without request_id"):
-        parse_response({"type": "RESTResponse", "status_code": 200})
+def test_a_rest_response_without_request_id_or_status_is_malformed() -> None:
+    with pytest.raises(ValueError, match="malformed RESTResponse"):
+        decode_event('{"type": "RESTResponse", "status_code": 200}')
 
 
 def test_error_statuses_map_to_specific_errors() -> None:

@@ -4,7 +4,7 @@ Asterisk 22 answers REST requests sent over the events websocket, which is
 2–10x faster than one HTTP request per call (see DESIGN.md), so this client
 keeps exactly one connection per application:
 
-* every frame that is not a ``RESTResponse`` goes to ``on_event`` (a plain
+* every event that is not a ``RESTResponse`` goes to ``on_event`` (a plain
   callable: the engine routes events itself);
 * ``request()`` writes a ``RESTRequest`` frame and waits for the matching
   ``RESTResponse`` on a future keyed by ``request_id``;
@@ -28,10 +28,11 @@ With two lanes or more, the first is kept for requests that start a channel
 the rest: a target's dial is the one request on a call's setup path, and it
 should never wait behind another call's answer, bridge join or hang-up.
 
-Requests pending when the connection drops fail with
-:class:`~switchboard.engine.ari.exceptions.AriNotConnected` and are never
-re-sent: they may not be idempotent. The typed helpers live in
-:mod:`switchboard.engine.ari.operations`.
+Every frame is decoded once, here, into a typed event
+(:mod:`switchboard.engine.ari.events`). Requests pending when the connection
+drops fail with :class:`~switchboard.engine.ari.exceptions.AriNotConnected`
+and are never re-sent: they may not be idempotent. The engine speaks ARI
+through :mod:`switchboard.engine.ari.facade`, which sits on this client.
 """
 
 from __future__ import annotations
@@ -47,21 +48,14 @@ from urllib.parse import quote
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from switchboard.engine.ari.events import AriEvent, RestResponse, decode_event
 from switchboard.engine.ari.exceptions import (
     AriAuthError,
     AriNotConnected,
     AriTimeout,
     request_error,
 )
-from switchboard.engine.ari.operations import AriOperations
-from switchboard.engine.ari.protocol import (
-    REST_RESPONSE,
-    Query,
-    RestResponse,
-    decode_frame,
-    encode_request,
-    parse_response,
-)
+from switchboard.engine.ari.protocol import Query, encode_request
 from switchboard.engine.connection import (
     Backoff,
     ConnectionLost,
@@ -78,7 +72,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EventCallback = Callable[[dict[str, Any]], None]
+EventCallback = Callable[[AriEvent], None]
 ConnectedCallback = Callable[[], Awaitable[None]]
 
 # websockets sends a close frame with 1011 when a keepalive ping goes unanswered.
@@ -90,11 +84,11 @@ def _starts_channel(method: str, uri: str) -> bool:
     return method == "POST" and uri.startswith("channels") and uri.count("/") <= 1
 
 
-def _ignore_event(event: dict[str, Any]) -> None:
+def _ignore_event(event: AriEvent) -> None:
     """A lane's events: its application has no channels, so there are none to read."""
 
 
-class AriClient(AriOperations, SupervisedClient):
+class AriClient(SupervisedClient):
     """An ARI application connection: events in, REST requests out, one websocket.
 
     Args:
@@ -103,7 +97,7 @@ class AriClient(AriOperations, SupervisedClient):
         username: ARI user (``ari.conf``).
         password: ARI password.
         app: the Stasis application name this connection registers.
-        on_event: called with every event dict (``type`` is its kind).
+        on_event: called with every typed event but the REST answers.
         on_connected: awaited after every (re)connect, for resync.
         request_timeout: default seconds to wait for a REST answer.
         connect_timeout: seconds for the TCP + websocket handshake.
@@ -303,11 +297,11 @@ class AriClient(AriOperations, SupervisedClient):
             self._pending.pop(request_id, None)
         if not response.ok:
             raise request_error(
-                response.status,
+                response.status_code,
                 response.error_message,
                 method=method,
                 uri=uri,
-                reason=response.reason,
+                reason=response.reason_phrase,
                 body=response.body,
             )
         return response.body
@@ -400,24 +394,19 @@ class AriClient(AriOperations, SupervisedClient):
 
     def _handle_frame(self, frame: str | bytes) -> None:
         try:
-            event = decode_frame(frame)
-        except ValueError:
-            log.warning("ARI sent an undecodable frame", extra={"frame": str(frame)[:200]})
+            event = decode_event(frame)
+        except ValueError as exc:
+            log.warning("ARI sent an undecodable frame", extra={"error": str(exc)})
             return
-        if event.get("type") == REST_RESPONSE:
+        if isinstance(event, RestResponse):
             self._resolve(event)
             return
         try:
             self._on_event(event)
         except Exception:
-            log.exception("ARI event callback failed", extra={"event_type": event.get("type")})
+            log.exception("ARI event callback failed", extra={"event_type": type(event).__name__})
 
-    def _resolve(self, event: dict[str, Any]) -> None:
-        try:
-            response = parse_response(event)
-        except ValueError:
-            log.warning("malformed RESTResponse", extra={"event": event})
-            return
+    def _resolve(self, response: RestResponse) -> None:
         future = self._pending.get(response.request_id)
         if future is None or future.done():
             log.debug("RESTResponse for an abandoned request", extra={"uri": response.uri})

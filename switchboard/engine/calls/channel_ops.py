@@ -1,28 +1,16 @@
-"""ARI operations on a call's own channel, shared by every verb."""
+"""What every verb does with a call's own channel: answer, hang up, play, wait."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
 
-from switchboard.engine.ari.protocol import Query
-from switchboard.engine.calls.call import Call, Event
+from switchboard.engine.ari.events import AriEvent, PlaybackFinished
+from switchboard.engine.ari.facade import Ari, quietly
+from switchboard.engine.calls.call import Call
 from switchboard.engine.events import CallRegistry
-
-log = logging.getLogger(__name__)
-
-
-class Ari(Protocol):
-    """What the call flow needs of the ARI client."""
-
-    async def request(
-        self, method: str, uri: str, query: Query | None = None, body: Any = None
-    ) -> Any:
-        """Send one REST request; the decoded JSON answer."""
 
 
 class CallChannel:
@@ -38,7 +26,7 @@ class CallChannel:
         """Answer the caller's channel once."""
         if call.caller_answered:
             return
-        await self.ari.request("POST", f"channels/{call.channel_id}/answer")
+        await call.caller.answer()
         call.caller_answered = True
         call.answered_at = call.answered_at or self.clock()
         if self.on_answer is not None:
@@ -47,18 +35,11 @@ class CallChannel:
     async def hangup(self, call: Call, *, reason: str = "normal") -> None:
         """Hang the caller up (if still there)."""
         if not call.caller_gone:
-            await self.quietly("DELETE", f"channels/{call.channel_id}", {"reason": reason})
-
-    async def quietly(self, method: str, uri: str, query: Query | None = None) -> None:
-        """A request whose failure only matters to the log (the channel may be gone)."""
-        try:
-            await self.ari.request(method, uri, query)
-        except Exception as exc:  # noqa: BLE001 - gone channels are normal here
-            log.debug("ari request failed", extra={"uri": uri, "error": str(exc)})
+            await quietly(call.caller.hangup(reason))
 
     async def wait_for(
-        self, call: Call, predicate: Callable[[Event], bool], *, timeout: float
-    ) -> Event | None:
+        self, call: Call, predicate: Callable[[AriEvent], bool], *, timeout: float
+    ) -> AriEvent | None:
         """The first event matching ``predicate`` (others are dropped), or ``None``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -72,9 +53,7 @@ class CallChannel:
         """Start playing ``media`` to the caller; returns the playback id."""
         playback_id = str(uuid.uuid4())
         self.registry.attach(playback_id, call)
-        await self.ari.request(
-            "POST", f"channels/{call.channel_id}/play", {"media": media, "playbackId": playback_id}
-        )
+        await call.caller.play(media, playback_id)
         return playback_id
 
     async def play(self, call: Call, media: str) -> None:
@@ -94,9 +73,6 @@ class CallChannel:
             await call.next_event(left)
 
 
-def is_playback_end(event: Event, playback_id: str) -> bool:
-    """Whether ``event`` ends playback ``playback_id``."""
-    return (
-        event.get("type") in ("PlaybackFinished", "PlaybackFailed")
-        and event.get("playback", {}).get("id") == playback_id
-    )
+def is_playback_end(event: AriEvent, playback_id: str) -> bool:
+    """Whether ``event`` ends playback ``playback_id`` (done, failed or stopped)."""
+    return isinstance(event, PlaybackFinished) and event.playback.id == playback_id

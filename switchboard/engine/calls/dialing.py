@@ -10,20 +10,37 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from switchboard import ids
-from switchboard.callflow.routes import dial_string
 from switchboard.callflow.rules import parse_target
 from switchboard.callflow.status import CallEvent, CallStatus, next_status
 from switchboard.callflow.verbs import Dial, DialOutcome, DialTarget
-from switchboard.engine.ari.exceptions import AriRequestError
+from switchboard.engine.ari.events import (
+    AriEvent,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    ChannelLeftBridge,
+    StasisEnd,
+    StasisStart,
+)
+from switchboard.engine.ari.events import (
+    Dial as DialEvent,
+)
+from switchboard.engine.ari.exceptions import AriError, AriRequestError
+from switchboard.engine.ari.facade import Bridge, quietly
 from switchboard.engine.calllog import CallLogWriter
-from switchboard.engine.calls.call import Call, CallerGone, Event, Leg
+from switchboard.engine.calls.call import Call, CallerGone, Leg
 from switchboard.engine.calls.channel_ops import CallChannel
+from switchboard.engine.calls.commands import (
+    AsteriskUnavailable,
+    CallNotFound,
+    Envelope,
+    HoldCall,
+    TransferCall,
+    UnholdCall,
+)
+from switchboard.engine.calls.edge import CallEdge
 from switchboard.engine.calls.recorder import KeptRecording, Recorder
 
 log = logging.getLogger(__name__)
-
-# An engine-made event asking a connected call to move to another party.
-TRANSFER_EVENT = "SwitchboardTransfer"
 
 _RINGING = frozenset({"", "RINGING", "PROCEEDING", "PROGRESS"})
 _DIALSTATUS_OUTCOME = {
@@ -59,10 +76,10 @@ class Dialer:
     """Runs ``Dial`` verbs for calls."""
 
     def __init__(
-        self, *, channel: CallChannel, app: str, writer: CallLogWriter, recorder: Recorder
+        self, *, channel: CallChannel, edge: CallEdge, writer: CallLogWriter, recorder: Recorder
     ) -> None:
         self._ch = channel
-        self._app = app
+        self._edge = edge
         self._writer = writer
         self._recorder = recorder
 
@@ -115,16 +132,15 @@ class Dialer:
             )
 
     def _make_legs(self, call: Call, verb: Dial) -> list[Leg]:
-        trunk = call.route.trunk if call.route else None
         legs: list[Leg] = []
         for target in verb.targets[:10]:
-            endpoint = dial_string(target, trunk, simulate=bool(call.simulate))
+            endpoint = self._edge.endpoint(call, target)
             if not endpoint:
                 log.warning("target unreachable", extra={"target": target.value})
                 continue
             leg = Leg(
                 leg_sid=ids.call_sid(),
-                channel_id=str(uuid.uuid4()),
+                channel=self._ch.ari.channel(str(uuid.uuid4())),
                 target=target.value,
                 endpoint=endpoint,
                 started_at=self._ch.clock(),
@@ -135,30 +151,27 @@ class Dialer:
         return legs
 
     async def _ring_caller(self, call: Call) -> bool:
-        await self._ch.quietly("POST", f"channels/{call.channel_id}/ring")
+        await quietly(call.caller.ring())
         return True
 
     async def _start_leg(self, call: Call, leg: Leg, verb: Dial) -> bool:
         caller_id = verb.caller_id or call.from_number
         variables = {"CALLERID(num)": caller_id, "CALLERID(name)": caller_id}
-        if call.simulate:
-            variables["__SB_SIMULATE"] = call.simulate
-        if call.bench_id:
-            variables["__SB_BENCH_ID"] = call.bench_id
-        body: dict[str, object] = {
-            "endpoint": leg.endpoint,
-            "app": self._app,
-            "appArgs": f"leg,{call.call_sid}",
-            "originator": call.channel_id,
-            "callerId": caller_id,
-            "timeout": max(1, min(600, verb.timeout)),
-            "variables": variables,
-        }
+        variables.update(self._edge.leg_variables(call))
         try:
             # One request: Asterisk dials at once and the leg joins Stasis when it
             # answers (Dial events report its progress; a timeout ends it with
             # cause 19). create + dial would cost two round trips on the call's path.
-            await self._ch.ari.request("POST", f"channels/{leg.channel_id}", body=body)
+            await self._ch.ari.originate(
+                leg.endpoint,
+                channel_id=leg.channel_id,
+                app_args=f"leg,{call.call_sid}",
+                originator=call.channel_id,
+                caller_id=caller_id,
+                timeout=max(1, min(600, verb.timeout)),
+                variables=variables,
+                reconnect_wait=0,
+            )
         except Exception as exc:  # noqa: BLE001 - an unreachable target is an outcome
             log.warning("could not ring target", extra={"target": leg.target, "error": str(exc)})
             leg.dial_status = "failed"
@@ -177,10 +190,9 @@ class Dialer:
             event = await call.next_event(left)
             if event is None:
                 break
-            kind = event.get("type")
-            if kind == "Dial":
-                peer = event.get("peer", {}).get("id")
-                status = str(event.get("dialstatus", ""))
+            if isinstance(event, DialEvent):
+                peer = event.peer.id
+                status = event.dialstatus
                 if peer not in pending or status in _RINGING:
                     continue
                 leg = pending.pop(peer)
@@ -194,15 +206,12 @@ class Dialer:
                 outcome = _DIALSTATUS_OUTCOME.get(status, DialOutcome.FAILED)
                 outcomes.append(outcome)
                 self._end_leg(leg, outcome)
-            elif kind == "ChannelDestroyed":
-                channel_id = event.get("channel", {}).get("id")
-                if channel_id in pending:
-                    leg = pending.pop(channel_id)
-                    cause = event.get("cause")
-                    leg.cause = cause if isinstance(cause, int) else None
-                    outcome = _CAUSE_OUTCOME.get(leg.cause or 0, DialOutcome.FAILED)
-                    outcomes.append(outcome)
-                    self._end_leg(leg, outcome)
+            elif isinstance(event, ChannelDestroyed) and event.channel.id in pending:
+                leg = pending.pop(event.channel.id)
+                leg.cause = event.cause
+                outcome = _CAUSE_OUTCOME.get(leg.cause, DialOutcome.FAILED)
+                outcomes.append(outcome)
+                self._end_leg(leg, outcome)
         # No word from Asterisk in time about these: give up on them.
         outcomes.extend(DialOutcome.NO_ANSWER for _ in pending)
         await self._drop_legs(pending.values(), DialOutcome.NO_ANSWER)
@@ -218,35 +227,52 @@ class Dialer:
         self, legs: Iterable[Leg], outcome: DialOutcome, *, reason: str = "normal"
     ) -> None:
         legs = list(legs)
-        await asyncio.gather(
-            *(
-                self._ch.quietly("DELETE", f"channels/{leg.channel_id}", {"reason": reason})
-                for leg in legs
-            )
-        )
+        await asyncio.gather(*(quietly(leg.channel.hangup(reason)) for leg in legs))
         for leg in legs:
             self._end_leg(leg, outcome)
 
-    async def _talk(self, call: Call, leg: Leg, bridge_id: str, verb: Dial) -> Leg:
-        """Wait while the two talk; carry out transfers. Returns the last leg.
+    async def _talk(self, call: Call, leg: Leg, bridge: Bridge, verb: Dial) -> Leg:
+        """Wait while the two talk; carry out live-call commands. Returns the last leg.
 
         Ends at ``timeLimit``, when the called party leaves, or (``hangupOnStar``)
         when the caller presses ``*``: the caller then goes on with the next verb.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + verb.time_limit
-        while (left := deadline - loop.time()) > 0:
-            event = await call.next_event(left)
-            if event is None:
-                break
-            kind = event.get("type")
-            if kind == TRANSFER_EVENT:
-                leg = await self._transfer(call, leg, bridge_id, event)
-            elif (verb.hangup_on_star and _pressed(event, call, "*")) or _gone(event, leg):
-                break
+        with call.mailbox.connected():
+            while (left := deadline - loop.time()) > 0:
+                item = await call.receive(left)
+                if item is None:
+                    break
+                if isinstance(item, Envelope):
+                    leg = await self._command(call, leg, bridge, item)
+                elif (verb.hangup_on_star and _pressed(item, call, "*")) or _gone(item, leg):
+                    break
         return leg
 
-    async def _transfer(self, call: Call, current: Leg, bridge_id: str, event: Event) -> Leg:
+    async def _command(self, call: Call, leg: Leg, bridge: Bridge, envelope: Envelope) -> Leg:
+        """Carry out a command on a connected call; returns the leg now connected."""
+        command = envelope.command
+        try:
+            with call.mailbox.busy():
+                if isinstance(command, HoldCall | UnholdCall):
+                    held = isinstance(command, HoldCall)
+                    await (call.caller.hold() if held else call.caller.unhold())
+                    call.on_hold = held
+                    envelope.done("held" if held else "unheld")
+                elif isinstance(command, TransferCall):
+                    leg = await self._transfer(call, leg, bridge, command, envelope)
+                else:
+                    call.refuse_command(envelope)  # answered already if it was a hang-up
+        except AriError as exc:
+            envelope.refuse(AsteriskUnavailable(f"Asterisk refused: {exc}"))
+        finally:
+            envelope.refuse(CallNotFound("the call ended during the command"))
+        return leg
+
+    async def _transfer(
+        self, call: Call, current: Leg, bridge: Bridge, command: TransferCall, envelope: Envelope
+    ) -> Leg:
         """Move the caller from ``current`` to the transfer target.
 
         Blind: the current party is dropped first, then the target rings.
@@ -255,17 +281,14 @@ class Dialer:
         answer, a warm transfer leaves the call as it was and a blind one
         ends it (nobody is left to talk to).
         """
-        done: asyncio.Future[str] = event["done"]
-        target = parse_target(str(event["target"]))
-        blind = event.get("transfer_type", "blind") != "warm"
+        target = parse_target(command.target)
+        blind = command.transfer_type != "warm"
         if blind:
-            await self._ch.quietly(
-                "POST", f"bridges/{bridge_id}/removeChannel", {"channel": current.channel_id}
-            )
+            await quietly(bridge.remove(current.channel))
             await self._drop_legs([current], DialOutcome.COMPLETED)
         verb = Dial(
             targets=(DialTarget(kind=target.kind, value=target.value, slot=1),),
-            timeout=int(event.get("timeout", 30)),
+            timeout=command.timeout,
         )
         legs = self._make_legs(call, verb)
         started = [leg for leg in legs if await self._start_leg(call, leg, verb)]
@@ -273,24 +296,20 @@ class Dialer:
         self._log_legs(call, legs, ringing)
         winner, _ = await self._await_answer(call, ringing, verb.timeout)
         if winner is None:
-            done.set_result("no-answer")
+            envelope.done("no-answer")
             if blind:
                 await self._ch.hangup(call)
             return current
-        await self._ch.ari.request(
-            "POST", f"bridges/{bridge_id}/addChannel", {"channel": winner.channel_id}
-        )
+        await bridge.add(winner.channel)
         if not blind:
-            await self._ch.quietly(
-                "POST", f"bridges/{bridge_id}/removeChannel", {"channel": current.channel_id}
-            )
+            await quietly(bridge.remove(current.channel))
             await self._drop_legs([current], DialOutcome.COMPLETED)
         call.answered_by = winner.target
         self._writer.update_call(call.call_sid, answered_by=winner.target)
         self._writer.update_leg(
             winner.leg_sid, dial_status="answered", answered_at=winner.answered_at
         )
-        done.set_result("transferred")
+        envelope.done("transferred")
         return winner
 
     async def _connect(self, call: Call, leg: Leg, verb: Dial) -> tuple[int, KeptRecording | None]:
@@ -300,9 +319,9 @@ class Dialer:
             Seconds the two talked.
         """
         await self._ch.answer(call)
-        bridge_id = str(uuid.uuid4())
-        self._ch.registry.attach(bridge_id, call)
-        call.bridge_id = bridge_id
+        bridge = self._ch.ari.bridge(str(uuid.uuid4()))
+        self._ch.registry.attach(bridge.id, call)
+        call.bridge_id = bridge.id
         call.status = next_status(call.status, CallEvent.STAFF_ANSWERED)
         call.answered_by = leg.target
         self._writer.update_call(
@@ -316,13 +335,9 @@ class Dialer:
         recording: str | None = None
         kept: KeptRecording | None = None
         try:
-            await self._ch.ari.request("POST", "bridges", {"type": "mixing", "bridgeId": bridge_id})
+            await self._ch.ari.create_bridge(bridge.id)
             try:
-                await self._ch.ari.request(
-                    "POST",
-                    f"bridges/{bridge_id}/addChannel",
-                    {"channel": f"{call.channel_id},{leg.channel_id}"},
-                )
+                await bridge.add(call.caller, leg.channel)
             except AriRequestError as exc:
                 # A side hung up between the answer and the bridge: a very short call.
                 log.info("hung up before bridging", extra={"error": str(exc)})
@@ -331,14 +346,14 @@ class Dialer:
                     recording = await self._recorder.start_mixmonitor(
                         call, dual=verb.record.endswith("dual")
                     )
-                leg = await self._talk(call, leg, bridge_id, verb)
+                leg = await self._talk(call, leg, bridge, verb)
         finally:
             leg.ended_at = self._ch.clock()
             self._writer.update_leg(leg.leg_sid, ended_at=leg.ended_at)
             if not leg.gone:  # the called party hanging up is the usual end
-                await self._ch.quietly("DELETE", f"channels/{leg.channel_id}")
-            await self._ch.quietly("DELETE", f"bridges/{bridge_id}")
-            self._ch.registry.detach(bridge_id)
+                await quietly(leg.channel.hangup())
+            await quietly(bridge.destroy())
+            self._ch.registry.detach(bridge.id)
             call.bridge_id = None
             if recording is not None:
                 kept = await self._recorder.finish_mixmonitor(call, recording, source="DialVerb")
@@ -346,28 +361,23 @@ class Dialer:
         return max(0, round((leg.ended_at - answered).total_seconds())), kept
 
 
-def _pressed(event: Event, call: Call, digit: str) -> bool:
+def _pressed(event: AriEvent, call: Call, digit: str) -> bool:
     """Whether the caller pressed ``digit``."""
     return (
-        event.get("type") == "ChannelDtmfReceived"
-        and event.get("digit") == digit
-        and event.get("channel", {}).get("id") == call.channel_id
+        isinstance(event, ChannelDtmfReceived)
+        and event.digit == digit
+        and event.channel.id == call.channel_id
     )
 
 
-def _entered_stasis(leg: Leg, event: Event) -> bool:
+def _entered_stasis(leg: Leg, event: AriEvent) -> bool:
     """Whether ``leg`` (answered) has joined the Stasis app and can be bridged."""
-    return (
-        event.get("type") == "StasisStart" and event.get("channel", {}).get("id") == leg.channel_id
-    )
+    return isinstance(event, StasisStart) and event.channel.id == leg.channel_id
 
 
-def _gone(event: Event, leg: Leg) -> bool:
+def _gone(event: AriEvent, leg: Leg) -> bool:
     """Whether ``leg`` left the call (``leg.gone`` if it left Asterisk's app too)."""
-    kind = event.get("type")
-    if event.get("channel", {}).get("id") != leg.channel_id:
-        return False
-    if kind in ("ChannelDestroyed", "StasisEnd"):
+    if isinstance(event, ChannelDestroyed | StasisEnd) and event.channel.id == leg.channel_id:
         leg.gone = True
         return True
-    return kind == "ChannelLeftBridge"
+    return isinstance(event, ChannelLeftBridge) and event.channel.id == leg.channel_id

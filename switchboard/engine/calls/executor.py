@@ -26,11 +26,14 @@ from switchboard.callflow.verbs import (
     Verb,
 )
 from switchboard.callflow.voicedoc.exceptions import VoiceUrlError
+from switchboard.engine.ari.events import AriEvent, ChannelDtmfReceived
+from switchboard.engine.ari.facade import Ari, quietly
 from switchboard.engine.calllog import CallLogWriter
 from switchboard.engine.calls.call import Call, CallerGone
 from switchboard.engine.calls.callbacks import status_callback
-from switchboard.engine.calls.channel_ops import Ari, CallChannel, is_playback_end
+from switchboard.engine.calls.channel_ops import CallChannel, is_playback_end
 from switchboard.engine.calls.dialing import Dialer
+from switchboard.engine.calls.edge import CallEdge, TrunkDialing
 from switchboard.engine.calls.recorder import Ami, Recorder
 from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.events import CallRegistry
@@ -53,7 +56,6 @@ class FlowExecutor:
         *,
         ari: Ari,
         ami: Ami,
-        app: str,
         registry: CallRegistry,
         writer: CallLogWriter,
         recordings: RecordingStore,
@@ -61,12 +63,16 @@ class FlowExecutor:
         media: MediaCache | None = None,
         voice_app: VoiceApp | None = None,
         recording_url: Callable[[str], str] = lambda sid: sid,
+        edge: CallEdge | None = None,
     ) -> None:
+        self.edge: CallEdge = edge or TrunkDialing()
         self.channel = CallChannel(ari=ari, registry=registry, clock=clock)
         self.recorder = Recorder(
-            channel=self.channel, ami=ami, writer=writer, recordings=recordings
+            channel=self.channel, ami=ami, edge=self.edge, writer=writer, recordings=recordings
         )
-        self.dialer = Dialer(channel=self.channel, app=app, writer=writer, recorder=self.recorder)
+        self.dialer = Dialer(
+            channel=self.channel, edge=self.edge, writer=writer, recorder=self.recorder
+        )
         self._writer = writer
         self._media = media
         self._voice_app = voice_app
@@ -149,9 +155,7 @@ class FlowExecutor:
         """Play a file or URL, or send DTMF ``digits``."""
         if verb.digits:
             await self.channel.answer(call)
-            await self.channel.quietly(
-                "POST", f"channels/{call.channel_id}/dtmf", {"dtmf": verb.digits}
-            )
+            await quietly(call.caller.send_dtmf(verb.digits))
             return
         await self._play_uri(call, await self._media_uri(verb), verb.loop)
 
@@ -294,7 +298,7 @@ class FlowExecutor:
                 finally:
                     self.channel.registry.detach(playback_id)
                 if digits:
-                    await self.channel.quietly("DELETE", f"playbacks/{playback_id}")
+                    await quietly(self.channel.ari.stop_playback(playback_id))
                     break
         while not complete():
             more = await self._digits_for(call, verb.timeout, None)
@@ -305,17 +309,11 @@ class FlowExecutor:
 
     async def _digits_for(self, call: Call, seconds: float, playback_id: str | None) -> str:
         """The first digit pressed within ``seconds`` (or before the playback ends)."""
-        event = await self.channel.wait_for(
-            call,
-            lambda e: (
-                (
-                    e.get("type") == "ChannelDtmfReceived"
-                    and e.get("channel", {}).get("id") == call.channel_id
-                )
-                or (playback_id is not None and is_playback_end(e, playback_id))
-            ),
-            timeout=seconds,
-        )
-        if event is None or event.get("type") != "ChannelDtmfReceived":
-            return ""
-        return str(event.get("digit", ""))
+
+        def digit_or_end(event: AriEvent) -> bool:
+            if isinstance(event, ChannelDtmfReceived):
+                return event.channel.id == call.channel_id
+            return playback_id is not None and is_playback_end(event, playback_id)
+
+        event = await self.channel.wait_for(call, digit_or_end, timeout=seconds)
+        return event.digit if isinstance(event, ChannelDtmfReceived) else ""

@@ -6,17 +6,19 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
 
 from switchboard import ids
-from switchboard.callflow.routes import NumberRoute, dial_string
+from switchboard.callflow.routes import NumberRoute
 from switchboard.callflow.rules import parse_target, plan_verbs
 from switchboard.callflow.status import CallEvent, next_status
 from switchboard.callflow.verbs import DialTarget, Verb
 from switchboard.callflow.voicedoc.exceptions import VoiceUrlError
+from switchboard.engine.ari.events import ChannelDestroyed, StasisStart
+from switchboard.engine.ari.facade import Ari, quietly
 from switchboard.engine.calllog import CallChanges, CallLogWriter
-from switchboard.engine.calls.call import Call, Event
+from switchboard.engine.calls.call import Call
 from switchboard.engine.calls.callbacks import status_callback
+from switchboard.engine.calls.commands import Envelope, HangupCall
 from switchboard.engine.calls.executor import FlowExecutor
 from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.events import CallRegistry
@@ -34,29 +36,13 @@ _CAUSE_STATUS = {
 RING_SECONDS = 30
 
 
-class Originator(Protocol):
-    """The ARI operation that places a call."""
-
-    async def originate(
-        self,
-        endpoint: str,
-        *,
-        channel_id: str,
-        app_args: str | None = None,
-        caller_id: str | None = None,
-        timeout: int = 30,
-        variables: dict[str, str] | None = None,
-    ) -> dict[str, object]:
-        """Dial ``endpoint`` into this app."""
-
-
 class OutboundCallHandler:
     """Places calls and runs them to their end."""
 
     def __init__(
         self,
         *,
-        ari: Originator,
+        ari: Ari,
         registry: CallRegistry,
         executor: FlowExecutor,
         writer: CallLogWriter,
@@ -78,7 +64,6 @@ class OutboundCallHandler:
         record: bool = False,
         status_callback_url: str | None = None,
         url: str | None = None,
-        simulate: str = "",
         call_sid: str | None = None,
     ) -> Call:
         """Originate from ``route``'s number to ``to_number``; returns once Asterisk dials.
@@ -91,19 +76,17 @@ class OutboundCallHandler:
             AriError: Asterisk refused or could not be reached (nothing is dialling).
         """
         target = DialTarget(kind=parse_target(to_number).kind, value=to_number, slot=1)
-        endpoint = dial_string(target, route.trunk, simulate=bool(simulate))
-        channel_id = str(uuid.uuid4())
+        channel = self._ari.channel(str(uuid.uuid4()))
         call = Call(
             call_sid=call_sid or ids.call_sid(),
-            channel_id=channel_id,
+            caller=channel,
             channel_name="",
-            linkedid=channel_id,
+            linkedid=channel.id,
             from_number=route.did,
             to_number=to_number,
             direction=CallDirection.OUTBOUND,
             started_at=self._clock(),
             route=route,
-            simulate=simulate,
             status_callback_url=status_callback_url,
             voice_url=url,
         )
@@ -117,20 +100,20 @@ class OutboundCallHandler:
                 "call_status": CallStatus.QUEUED,
                 "from_number": route.did,
                 "to_number": to_number,
-                "external_id": channel_id,
+                "external_id": channel.id,
                 "started_at": call.started_at,
             }
         )
         self._status(call, "initiated")
-        variables = {"__SB_SIMULATE": simulate} if simulate else {}
+        endpoint = self._executor.edge.endpoint(call, target)
         try:
             await self._ari.originate(
                 endpoint or f"PJSIP/{to_number}",
-                channel_id=channel_id,
+                channel_id=channel.id,
                 app_args=f"outbound,{call.call_sid}",
                 caller_id=route.did,
                 timeout=RING_SECONDS,
-                variables=variables,
+                variables=self._executor.edge.leg_variables(call),
             )
         except Exception:
             self._registry.remove(call)
@@ -156,7 +139,7 @@ class OutboundCallHandler:
                 if isinstance(answered, CallStatus):
                     final = answered
                     return
-                call.channel_name = answered.get("channel", {}).get("name", "")
+                call.channel_name = answered.channel.name
                 call.caller_answered = True
                 call.answered_at = self._clock()
                 call.status = next_status(call.status, CallEvent.STAFF_ANSWERED)
@@ -188,17 +171,29 @@ class OutboundCallHandler:
             finally:
                 self._finish(call, final)
 
-    async def _await_answer(self, call: Call) -> Event | CallStatus:
+    async def _await_answer(self, call: Call) -> StasisStart | CallStatus:
         while True:
-            event = await call.queue.get()
-            kind = event.get("type")
-            if kind == "StasisStart" and event.get("channel", {}).get("id") == call.channel_id:
+            event = await call.mailbox.receive(None)
+            if isinstance(event, Envelope):
+                await self._ringing_command(call, event)
+                continue
+            if not isinstance(event, StasisStart | ChannelDestroyed):
+                continue
+            if event.channel.id != call.channel_id:
+                continue
+            if isinstance(event, StasisStart):
                 return event
-            if kind == "ChannelDestroyed" and event.get("channel", {}).get("id") == call.channel_id:
-                cause = event.get("cause")
-                call.hangup_cause = cause if isinstance(cause, int) else None
-                call.caller_gone = True
-                return _CAUSE_STATUS.get(call.hangup_cause or 0, CallStatus.FAILED)
+            call.hangup_cause = event.cause
+            call.caller_gone = True
+            return _CAUSE_STATUS.get(call.hangup_cause, CallStatus.FAILED)
+
+    async def _ringing_command(self, call: Call, envelope: Envelope) -> None:
+        """A command while the callee's phone rings: hang-ups cancel the call."""
+        if isinstance(envelope.command, HangupCall):
+            await quietly(call.caller.hangup(envelope.command.reason))
+            envelope.done("hung-up")
+        else:
+            call.refuse_command(envelope)
 
     async def _verbs(self, call: Call, record: bool) -> list[Verb]:
         """The voice document at ``url``, or the number's staff (click-to-call)."""

@@ -10,14 +10,21 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from switchboard import ids
 from switchboard.callflow.status import CallEvent, next_status
 from switchboard.callflow.verbs import Record
+from switchboard.engine.ari.events import (
+    AriEvent,
+    ChannelDtmfReceived,
+    RecordingFailed,
+    RecordingFinished,
+)
 from switchboard.engine.calllog import CallLogWriter
-from switchboard.engine.calls.call import Call, CallerGone, Event
+from switchboard.engine.calls.call import Call, CallerGone
 from switchboard.engine.calls.channel_ops import CallChannel
+from switchboard.engine.calls.edge import CallEdge
 from switchboard.engine.recordings import (
     ASTERISK_SPOOL,
     DUAL_SUFFIX,
@@ -74,11 +81,13 @@ class Recorder:
         *,
         channel: CallChannel,
         ami: Ami,
+        edge: CallEdge,
         writer: CallLogWriter,
         recordings: RecordingStore,
     ) -> None:
         self._ch = channel
         self._ami = ami
+        self._edge = edge
         self._writer = writer
         self._recordings = recordings
         # MixMonitor file (as Asterisk sees it) of each recording in progress.
@@ -147,36 +156,28 @@ class Recorder:
             return RecordResult(None, 0.0, "", refused=refused)
         sid = ids.recording_sid()
         self._ch.registry.attach(sid, call)
-        query: dict[str, Any] = {
-            "name": sid,
-            "format": "wav",
-            "maxDurationSeconds": verb.max_length,
-            "maxSilenceSeconds": verb.timeout,
-            "ifExists": "overwrite",
-            "beep": verb.play_beep,
-            "terminateOn": terminate_on(verb.finish_on_key),
-        }
         digits = ""
 
-        def finished(event: Event) -> bool:
+        def finished(event: AriEvent) -> bool:
             nonlocal digits
-            if event.get("type") == "ChannelDtmfReceived":
-                digits = digits or str(event.get("digit", ""))
+            if isinstance(event, ChannelDtmfReceived):
+                digits = digits or event.digit
                 return False
             return (
-                event.get("type") in ("RecordingFinished", "RecordingFailed")
-                and event.get("recording", {}).get("name") == sid
+                isinstance(event, RecordingFinished | RecordingFailed)
+                and event.recording.name == sid
             )
 
         gone = False
         try:
-            await self._ch.ari.request("POST", f"channels/{call.channel_id}/record", query)
-            if call.simulate:
-                await self._ch.quietly(
-                    "POST",
-                    "asterisk/variable",
-                    {"variable": f"SBREC_{call.linkedid}", "value": "1"},
-                )
+            await call.caller.record(
+                sid,
+                max_duration=verb.max_length,
+                max_silence=verb.timeout,
+                beep=verb.play_beep,
+                terminate_on=terminate_on(verb.finish_on_key),
+            )
+            await self._edge.recording_started(call)
             await self._ch.wait_for(call, finished, timeout=verb.max_length + 30)
         except CallerGone:
             gone = True
