@@ -24,6 +24,14 @@ from switchboard.models.session import make_engine, make_sessionmaker
 PG_ADMIN_URL = os.environ.get("SWITCHBOARD_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-tapes",
+        action="store_true",
+        help="write fresh ARI tapes under tests/fixtures/ari (tests/integration/test_ari_tapes.py)",
+    )
+
+
 def _pg_available() -> bool:
     import socket
 

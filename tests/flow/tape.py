@@ -377,7 +377,7 @@ class Replay:
         self.bound: dict[str, str] = dict(bindings or {})
         self._used: set[int] = set()
         self.sent: list[dict[str, Any]] = []
-        self._handles: list[asyncio.TimerHandle] = []
+        self._deliveries: set[asyncio.Task[None]] = set()
         self._t0 = 0.0
 
     @property
@@ -395,8 +395,8 @@ class Replay:
 
     def close(self) -> None:
         """Cancel events not delivered yet."""
-        for handle in self._handles:
-            handle.cancel()
+        for task in self._deliveries:
+            task.cancel()
 
     @property
     def unused_requests(self) -> list[dict[str, Any]]:
@@ -447,9 +447,19 @@ class Replay:
         )
 
     def _schedule(self, first: int, *, at_request: float, now: float) -> None:
-        """Deliver the events from step ``first`` up to the next request."""
-        loop = asyncio.get_running_loop()
+        """Deliver the events from step ``first`` up to the next request, in tape order."""
+        timed = []
         for step in itertools.takewhile(lambda s: "request" not in s, self._steps[first:]):
-            delay = max(0.0, (step["at"] - at_request) * self._clock.scale)
-            event = decode_event(msgspec.json.encode(_fill(step["event"], self.bound)))
-            self._handles.append(loop.call_at(now + delay, self._deliver, event))
+            when = now + max(0.0, (step["at"] - at_request) * self._clock.scale)
+            timed.append((when, decode_event(msgspec.json.encode(_fill(step["event"], self.bound)))))
+        if timed:
+            task = asyncio.create_task(self._deliver_in_order(timed))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+
+    async def _deliver_in_order(self, timed: list[tuple[float, AriEvent]]) -> None:
+        loop = asyncio.get_running_loop()
+        for when, event in timed:
+            if (wait := when - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            self._deliver(event)
