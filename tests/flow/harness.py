@@ -32,7 +32,7 @@ from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.media import Media, MediaCache, _key
 from switchboard.engine.recordings import StoredFile
 from switchboard.engine.simulation import SimulatedPhones
-from tests.flow.scenarios import DID, Scenario
+from tests.flow.scenarios import DID, NOW, Scenario
 from tests.flow.tape import Replay, VirtualClock, load_tape
 
 APP_URL = "http://customer.test"
@@ -74,7 +74,7 @@ def route_of(scenario: Scenario, *, voice_url: str | None = None) -> NumberRoute
         steps=tuple(compile_steps(rules)),
         voicemail=voicemail_settings(_Number(), silence_seconds=3),
         record=scenario.record,
-        trunk=TrunkRoute(name="t1", kind="local", context="sb-test"),
+        trunk=TrunkRoute(name="t1", kind="local", context=scenario.trunk_context),
         voice_url=voice_url,
     )
 
@@ -188,7 +188,7 @@ class FlowWorld:
 
     def __init__(self, scenario: Scenario, tmp_path: Path, *, tape: str | None = None) -> None:
         self.scenario = scenario
-        self.clock = VirtualClock(SCALE)
+        self.clock = VirtualClock(SCALE, NOW)
         self.log = MemoryCallLog()
         self.recordings = MemoryRecordings()
         self.ami = MemoryAmi()
@@ -197,6 +197,7 @@ class FlowWorld:
         voice_url = f"{APP_URL}/voice" if scenario.documents else None
         self.route = route_of(scenario, voice_url=voice_url)
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.outcomes: list[str] = []
         self._started = asyncio.Event()
         self.replay = Replay(
             load_tape(tape or scenario.name), deliver=self._deliver, clock=self.clock
@@ -227,17 +228,63 @@ class FlowWorld:
         self._started.set()
         return task
 
-    async def run(self, timeout: float = 10.0) -> dict[str, Any]:
-        """Replay the tape until the call's task ends; the call's log row."""
+    async def run(self, timeout: float = 5.0) -> dict[str, Any]:
+        """Replay the tape until the call's task ends; the call's log row.
+
+        An outbound scenario is placed through call control; a scenario with
+        commands sends them, as the recording did, once the call is connected.
+        """
         self.replay.start()
         try:
             async with asyncio.timeout(timeout):
+                if self.scenario.outbound_to:
+                    await self.router.control.place_call(
+                        self.route.tenant_id, from_number=DID, to_number=self.scenario.outbound_to
+                    )
                 await self._started.wait()
+                if self.scenario.commands:
+                    self.outcomes = await self._drive(self.scenario.commands)
                 await asyncio.gather(*self.tasks)
+        except TimeoutError:
+            raise AssertionError(
+                "the call flow stalled: it never sent what the tape expects next"
+                f" ({self.replay.unused_requests[:2]}); record the tape again if the flow"
+                " changed on purpose"
+            ) from None
         finally:
+            for task in self.tasks:
+                task.cancel()
             self.replay.close()
             await self._http.aclose()
         return self.log.row
+
+    async def connected(self) -> Any:
+        """The call once it is bridged with someone."""
+        for _ in range(2000):
+            calls = [c for c in self.router.registry.all() if c.bridge_id is not None]
+            if calls:
+                return calls[0]
+            await asyncio.sleep(0.001)
+        raise AssertionError("the call never got connected")
+
+    async def _drive(self, commands: tuple[tuple[str, ...], ...]) -> list[str]:
+        call = await self.connected()
+        control, tenant = self.router.control, self.route.tenant_id
+        outcomes = []
+        for command, *args in commands:
+            await asyncio.sleep(0.5 * SCALE)  # as the recording spaced them
+            if command in ("hold", "unhold"):
+                await control.hold(tenant, call.call_sid, on=command == "hold")
+                outcomes.append(f"{command}: on_hold={call.on_hold}")
+            elif command == "transfer":
+                result = await control.transfer(
+                    tenant, call.call_sid, target=args[0], transfer_type=args[1]
+                )
+                outcomes.append(f"transfer: {result}")
+            elif command == "hangup":
+                await control.hangup(tenant, call.call_sid)
+                outcomes.append("hangup")
+        return outcomes
 
     def now(self) -> datetime:
         return self.clock()

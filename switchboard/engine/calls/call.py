@@ -83,6 +83,7 @@ class Call:
     answered_by: str | None = None
     legs: dict[str, Leg] = field(default_factory=dict)
     bridge_id: str | None = None
+    talking_to: Leg | None = None  # the leg bridged with the caller now
     mailbox: Mailbox = field(default_factory=Mailbox)
 
     @property

@@ -309,6 +309,7 @@ class Dialer:
         self._writer.update_leg(
             winner.leg_sid, dial_status="answered", answered_at=winner.answered_at
         )
+        call.talking_to = winner
         envelope.done("transferred")
         return winner
 
@@ -346,8 +347,12 @@ class Dialer:
                     recording = await self._recorder.start_mixmonitor(
                         call, dual=verb.record.endswith("dual")
                     )
+                call.talking_to = leg
                 leg = await self._talk(call, leg, bridge, verb)
         finally:
+            # A transfer may have connected someone else before the caller hung up.
+            leg = call.talking_to or leg
+            call.talking_to = None
             leg.ended_at = self._ch.clock()
             self._writer.update_leg(leg.leg_sid, ended_at=leg.ended_at)
             if not leg.gone:  # the called party hanging up is the usual end
