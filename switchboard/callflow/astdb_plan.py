@@ -10,7 +10,7 @@ Layout (family ``sb``, keys under the DID; see asterisk-config's
                            (NONE stands for "nothing dialled yet")
     sb/<did>/<i>/timeout   ring timeout in seconds
     sb/<did>/<i>/dial      dial string ('&'-joined), '' when unreachable
-    sb/<did>/<i>/sim       the same targets as simulation channels
+    sb/<did>/<i>/count     number of targets in step i, reachable or not
     sb/<did>/<i>/nwin      number of schedule windows (0: always)
     sb/<did>/<i>/win<j>    IFTIME time spec of window j
     sb/<did>/rec           1 to record answered calls
@@ -56,9 +56,7 @@ def astdb_entries(route: NumberRoute) -> dict[str, str]:
         entries[f"{did}/{i}/after"] = "&".join(words)
         entries[f"{did}/{i}/timeout"] = str(step.timeout)
         entries[f"{did}/{i}/dial"] = "&".join(d for d in dials if d)
-        entries[f"{did}/{i}/sim"] = "&".join(
-            dial_string(t, route.trunk, simulate=True) for t in step.targets
-        )
+        entries[f"{did}/{i}/count"] = str(len(step.targets))
         entries[f"{did}/{i}/nwin"] = str(len(step.windows))
         for j, window in enumerate(step.windows, start=1):
             entries[f"{did}/{i}/win{j}"] = asterisk_timespec(window, route.timezone)

@@ -12,8 +12,6 @@ from switchboard.callflow.rules import ForwardingStep
 from switchboard.callflow.verbs import DialTarget
 from switchboard.callflow.voicemail import VoicemailSettings
 
-SIMULATION_CONTEXT = "sb-sim"
-
 
 @dataclass(frozen=True, slots=True)
 class TrunkRoute:
@@ -46,15 +44,8 @@ class NumberRoute:
     status_callback_events: frozenset[str] = frozenset({"completed"})
 
 
-def dial_string(target: DialTarget, trunk: TrunkRoute | None, *, simulate: bool = False) -> str:
-    """The Asterisk dial string of ``target``, or ``""`` when it cannot be reached.
-
-    With ``simulate`` every target becomes a ``Local/`` channel into the
-    simulation context, keyed by its plan slot, which answers, rings out or
-    returns busy as the simulated call asks.
-    """
-    if simulate:
-        return f"Local/{target.slot}@{SIMULATION_CONTEXT}"
+def dial_string(target: DialTarget, trunk: TrunkRoute | None) -> str:
+    """The Asterisk dial string of ``target``, or ``""`` when it cannot be reached."""
     if target.kind in ("endpoint", "client"):
         return f"PJSIP/{target.value}"
     if trunk is None:

@@ -25,6 +25,7 @@ from switchboard import ids
 from switchboard.callflow.routes import NumberRoute, dial_string
 from switchboard.callflow.status import CallDirection, CallEvent, CallStatus, replay
 from switchboard.engine.recordings import DUAL_SUFFIX, RecordingStore
+from switchboard.engine.simulation import simulated_endpoint
 from switchboard.models import CallLog, Voicemail
 from switchboard.models.state import get_value, set_value
 
@@ -106,9 +107,8 @@ def answering_target(route: NumberRoute | None, channel: str | None) -> str | No
     base = channel.split(";", 1)[0].rsplit("-", 1)[0]
     for step in route.steps:
         for target in step.targets:
-            for simulate in (False, True):
-                if dial_string(target, route.trunk, simulate=simulate) == base:
-                    return target.value
+            if base in (dial_string(target, route.trunk), simulated_endpoint(target)):
+                return target.value
     return channel
 
 

@@ -54,12 +54,12 @@ def test_steps_mirror_the_compiled_plan():
     assert entries[f"{DID}/1/after"] == "BUSY&CHANUNAVAIL&CONGESTION&NOANSWER&NONE"
     assert entries[f"{DID}/1/timeout"] == "12"
     assert entries[f"{DID}/1/dial"] == "PJSIP/+15550001@carrier"
-    assert entries[f"{DID}/1/sim"] == "Local/1@sb-sim"
+    assert entries[f"{DID}/1/count"] == "1"
     assert entries[f"{DID}/1/nwin"] == "0"
     # Second target of the sequential rule: only after the first went unanswered.
     assert entries[f"{DID}/2/after"] == "BUSY&CHANUNAVAIL&CONGESTION&NOANSWER"
     assert entries[f"{DID}/2/dial"] == "PJSIP/alice"
-    assert entries[f"{DID}/2/sim"] == "Local/2@sb-sim"
+    assert entries[f"{DID}/2/count"] == "1"
     # The on-busy rule, with its schedule as an IFTIME spec in the tenant's zone.
     assert entries[f"{DID}/3/after"] == "BUSY"
     assert entries[f"{DID}/3/nwin"] == "1"
@@ -71,7 +71,7 @@ def test_simultaneous_targets_are_joined_with_ampersands():
     trunk = TrunkRoute(name="lab", kind="local", context="sb-test")
     entries = astdb_entries(_route(steps, trunk=trunk))
     assert entries[f"{DID}/1/dial"] == "Local/+15550001@sb-test&Local/+15550002@sb-test"
-    assert entries[f"{DID}/1/sim"] == "Local/1@sb-sim&Local/2@sb-sim"
+    assert entries[f"{DID}/1/count"] == "2"
 
 
 def test_numbers_without_a_trunk_keep_only_reachable_targets():
