@@ -73,7 +73,9 @@ from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
 from switchboard.config import Settings
 from switchboard.engine.ami.client import AmiClient
 from switchboard.engine.ari.client import AriClient
+from switchboard.engine.ari.events import AriEvent, StasisEnd, StasisStart
 from switchboard.engine.ari.exceptions import AriRequestError
+from switchboard.engine.ari.facade import Ari, quietly
 from switchboard.models import ForwardingRule, PhoneNumber, Tenant, Trunk
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
@@ -400,23 +402,22 @@ class MinimalApp:
     """Dial the target on StasisStart, bridge the two on answer, clean up on hangup."""
 
     def __init__(self, trace: Path | None = None) -> None:
-        self.ari: AriClient | None = None
+        self.ari: Ari | None = None
         self.trace = trace.open("a", buffering=1) if trace else None
         self._peer: dict[str, str] = {}
         self._bridge: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def on_event(self, event: dict[str, Any]) -> None:
+    def on_event(self, event: AriEvent) -> None:
         """ARI callback: start the work an event asks for."""
-        channel = event.get("channel", {}).get("id", "")
-        if event.get("type") == "StasisStart":
-            args = event.get("args") or []
-            if args and args[0] == "call":
-                self._spawn(self._dial(channel, *args[1:3], seen=time.time()))
-            elif args and args[0] == "leg":
-                self._spawn(self._bridge_with(args[1], channel))
-        elif event.get("type") == "StasisEnd" and channel in self._peer:
-            self._spawn(self._end(channel))
+        if isinstance(event, StasisStart):
+            channel = event.channel.id
+            if event.args and event.args[0] == "call":
+                self._spawn(self._dial(channel, *event.args[1:3], seen=time.time()))
+            elif event.args and event.args[0] == "leg":
+                self._spawn(self._bridge_with(event.args[1], channel))
+        elif isinstance(event, StasisEnd) and event.channel.id in self._peer:
+            self._spawn(self._end(event.channel.id))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(self._quietly(coro))
@@ -429,31 +430,27 @@ class MinimalApp:
 
     async def _dial(self, caller: str, bench_id: str, simulate: str, *, seen: float) -> None:
         assert self.ari is not None
-        leg = str(uuid.uuid4())
-        body = {
-            "endpoint": "Local/1@sb-sim",
-            "app": MINIMAL_APP,
-            "appArgs": f"leg,{caller}",
-            "originator": caller,
-            "timeout": 20,
-            "variables": {"__SB_SIMULATE": simulate, "__SB_BENCH_ID": bench_id},
-        }
         sent = time.time()
-        await self.ari.request("POST", f"channels/{leg}", body=body)
+        await self.ari.originate(
+            "Local/1@sb-sim",
+            channel_id=str(uuid.uuid4()),
+            app_args=f"leg,{caller}",
+            originator=caller,
+            timeout=20,
+            variables={"__SB_SIMULATE": simulate, "__SB_BENCH_ID": bench_id},
+        )
         if self.trace is not None:
             self.trace.write(f"{bench_id} {seen:.6f} {sent:.6f} {time.time():.6f}\n")
-        await self.ari.request("POST", f"channels/{caller}/ring")
+        await self.ari.channel(caller).ring()
 
     async def _bridge_with(self, caller: str, leg: str) -> None:
         assert self.ari is not None
         bridge = str(uuid.uuid4())
         self._peer |= {caller: leg, leg: caller}
         self._bridge |= {caller: bridge, leg: bridge}
-        await self.ari.request("POST", f"channels/{caller}/answer")
-        await self.ari.request("POST", "bridges", {"type": "mixing", "bridgeId": bridge})
-        await self.ari.request(
-            "POST", f"bridges/{bridge}/addChannel", {"channel": f"{caller},{leg}"}
-        )
+        await self.ari.channel(caller).answer()
+        created = await self.ari.create_bridge(bridge)
+        await created.add(self.ari.channel(caller), self.ari.channel(leg))
 
     async def _end(self, channel: str) -> None:
         assert self.ari is not None
@@ -461,9 +458,8 @@ class MinimalApp:
         self._peer.pop(other, None)
         bridge = self._bridge.pop(channel, "")
         self._bridge.pop(other, None)
-        for method, uri in (("DELETE", f"channels/{other}"), ("DELETE", f"bridges/{bridge}")):
-            with contextlib.suppress(Exception):  # it may have gone already
-                await self.ari.request(method, uri)
+        await quietly(self.ari.channel(other).hangup())  # it may have gone already
+        await quietly(self.ari.bridge(bridge).destroy())
 
 
 async def serve_minimal() -> None:
@@ -472,17 +468,18 @@ async def serve_minimal() -> None:
     trace = os.environ.get("SB_BENCH_TRACE")
     use_realtime_priority(settings.realtime_priority)  # as the engine does
     app = MinimalApp(Path(trace) if trace else None)
-    app.ari = AriClient.from_settings(settings, on_event=app.on_event)
+    client = AriClient.from_settings(settings, on_event=app.on_event)
+    app.ari = Ari(client)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    app.ari.start()
-    await app.ari.wait_connected(20)
-    for lane in app.ari.lanes:
+    client.start()
+    await client.wait_connected(20)
+    for lane in client.lanes:
         await lane.wait_connected(20)
     freeze_startup_heap()
     print("ready", flush=True)
     await stop.wait()
-    await app.ari.close()
+    await client.close()
 
 
 async def serve_engine() -> None:
