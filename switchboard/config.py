@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 200
     jwt_access_minutes: int = 30
     jwt_refresh_days: int = 14
+    # Admin console: how long a sign-in lasts, and where browser phones reach
+    # Asterisk's SIP-over-WebSocket transport ("" = ws://<asterisk_host>:<ari_port>/ws,
+    # fine on loopback; put wss:// behind TLS elsewhere).
+    console_session_minutes: int = Field(default=480, ge=5, le=60 * 24 * 30)
+    webrtc_ws_url: str = ""
     # Check provider signatures on /api/voice/* webhooks.
     webhook_validation: bool = True
     # Carrier REST APIs asked when a number is connected (add-phone, trunks):

@@ -35,6 +35,7 @@ from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.scheduling import normal_scheduling_in_child, use_realtime_priority
 from switchboard.services.limits import recording_refusal
 from switchboard.services.transcripts import enqueue_transcription, worker_heartbeats
+from switchboard.web import install_console
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     if with_worker:
         worker_health(database.sessionmaker, health, stale=60)
     app = create_app(settings, sessionmaker=database.sessionmaker, health=health, engine=engine)
+    install_console(app)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None)
     )

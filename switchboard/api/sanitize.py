@@ -28,7 +28,16 @@ async def reject_nul_characters(request: Request) -> None:
         raise BadRequest(_MESSAGE)
     if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
         return
-    body = await request.body()  # cached by Starlette: the route reads it again
+    try:
+        body = await request.body()  # cached by Starlette: the route reads it again
+    except RuntimeError:
+        # A route with form parameters: FastAPI parsed the form (which Starlette
+        # caches) before this dependency ran, and the raw stream is gone.
+        form = await request.form()
+        if any("\x00" in key or (isinstance(value, str) and "\x00" in value)
+               for key, value in form.multi_items()):
+            raise BadRequest(_MESSAGE) from None
+        return
     is_form = request.headers.get("content-type", "").startswith(
         "application/x-www-form-urlencoded"
     )

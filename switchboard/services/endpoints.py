@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -135,3 +135,59 @@ async def _checked(
                 raise NotFound("User not found", field="user_id")
         out["user_id"] = user_id
     return out
+
+
+BROWSER_PHONE_PREFIX = "web-"
+
+
+def browser_phone_name(user_id: str) -> str:
+    """The endpoint name of a user's browser phone, derived from the user's id.
+
+    Derived rather than chosen, so two users (of any tenants) never collide
+    and nothing a person types reaches Asterisk.
+    """
+    return BROWSER_PHONE_PREFIX + user_id.replace("-", "")[:32]
+
+
+async def browser_phone(session: AsyncSession, tenant_id: str, user_id: str) -> Endpoint | None:
+    """The user's browser phone, if it was set up."""
+    return await session.scalar(select(Endpoint).where(
+        Endpoint.tenant_id == tenant_id, Endpoint.name == browser_phone_name(user_id)))
+
+
+async def ensure_browser_phone(session: AsyncSession, tenant_id: str, user: User) -> Endpoint:
+    """The user's browser phone (a WebRTC endpoint owned by the user), created if missing.
+
+    Raises:
+        NotFound: the user is not one of the tenant's.
+    """
+    if user.tenant_id != tenant_id:
+        raise NotFound("User not found", field="user_id")
+    existing = await browser_phone(session, tenant_id, user.id)
+    if existing is not None:
+        return existing
+    values: dict[str, Any] = {"user_id": user.id, "webrtc": True}
+    if user.phone:
+        values["caller_id"] = user.phone
+    return await create_endpoint(session, tenant_id, browser_phone_name(user.id), values)
+
+
+class AriRequests(Protocol):
+    """The ARI client, as far as reading endpoint states needs it."""
+
+    async def request(self, method: str, uri: str) -> Any:
+        """Send one REST request; the decoded JSON answer."""
+
+
+async def registration_states(ari: AriRequests, names: list[str]) -> dict[str, str]:
+    """Asterisk's view of each named PJSIP endpoint: ``online``, ``offline`` or ``unknown``.
+
+    Names Asterisk does not know (not loaded yet) read ``unknown``.
+    """
+    known = {name: "unknown" for name in names}
+    listed = await ari.request("GET", "endpoints/PJSIP")
+    for item in listed if isinstance(listed, list) else []:
+        resource = item.get("resource") if isinstance(item, dict) else None
+        if resource in known:
+            known[resource] = str(item.get("state") or "unknown")
+    return known

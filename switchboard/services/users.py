@@ -180,6 +180,30 @@ async def delete_user(session: AsyncSession, tenant_id: str, user_id: str) -> No
     await session.flush()
 
 
+async def matching_accounts(
+    session: AsyncSession, email: str, password: str, *, tenant_id: str | None = None
+) -> list[User]:
+    """Every active account with this email whose password matches (none: empty).
+
+    An email may exist in several tenants (at most a few are tried); the
+    console lets a person who matches several switch between them.
+    """
+    try:
+        email = normalize_email(email)
+    except ValidationFailed:
+        await verify_password_async(password, None)  # same cost as a wrong password
+        return []
+    query = select(User).where(User.email == email, User.is_active.is_(True))
+    if tenant_id is not None:
+        query = query.where(User.tenant_id == tenant_id)
+    candidates = list(await session.scalars(
+        query.order_by(User.tenant_id).limit(_MAX_LOGIN_CANDIDATES)))
+    if not candidates:
+        await verify_password_async(password, None)  # same cost as a wrong password
+        return []
+    return [u for u in candidates if await verify_password_async(password, u.password_hash)]
+
+
 async def authenticate(
     session: AsyncSession, email: str, password: str, *, tenant_id: str | None = None
 ) -> User:
@@ -192,18 +216,7 @@ async def authenticate(
         Unauthorized: No such active user or a wrong password.
         Conflict: Several accounts match; ``tenant_id`` is needed.
     """
-    try:
-        email = normalize_email(email)
-    except ValidationFailed:
-        raise Unauthorized("Invalid email or password") from None
-    query = select(User).where(User.email == email, User.is_active.is_(True))
-    if tenant_id is not None:
-        query = query.where(User.tenant_id == tenant_id)
-    candidates = list(await session.scalars(query.limit(_MAX_LOGIN_CANDIDATES)))
-    if not candidates:
-        await verify_password_async(password, None)  # same cost as a wrong password
-        raise Unauthorized("Invalid email or password")
-    matches = [u for u in candidates if await verify_password_async(password, u.password_hash)]
+    matches = await matching_accounts(session, email, password, tenant_id=tenant_id)
     if not matches:
         raise Unauthorized("Invalid email or password")
     if len(matches) > 1:

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.models import Recording, Voicemail
@@ -31,9 +31,12 @@ class VoicemailPage:
 
 async def list_voicemails(
     session: AsyncSession, tenant_id: str, *, status: str | None = None, page: int = 1,
-    limit: int = 25,
+    limit: int = 25, unread_first: bool = False,
 ) -> VoicemailPage:
     """The tenant's voicemails, newest first, optionally of one status.
+
+    With ``unread_first`` the unread (``new``) ones come before the others,
+    each group newest first (the console's inbox).
 
     Raises:
         BadRequest: an unknown status.
@@ -43,6 +46,8 @@ async def list_voicemails(
         if status not in STATUSES:
             raise BadRequest("status must be new, read or archived", field="status")
         stmt = stmt.where(Voicemail.status == status)
+    if unread_first:
+        stmt = stmt.order_by(case((Voicemail.status == "new", 0), else_=1))
     stmt = stmt.order_by(Voicemail.created_at.desc(), Voicemail.id.desc())
     result = await paginate(session, stmt, page, limit)
     return VoicemailPage(page=result, unread_count=await unread_count(session, tenant_id))
