@@ -30,9 +30,9 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.api.deps import SESSION_COOKIE, DbSession
-from switchboard.api.security import credential_stamp, decode_token, issue_token
 from switchboard.config import Settings
 from switchboard.models import Tenant, User
+from switchboard.security import credential_stamp, decode_token, issue_token
 from switchboard.services import users as user_service
 from switchboard.services.roles import Role, parse_role
 

@@ -26,12 +26,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.api.security import hash_password
 from switchboard.asterisk import AsteriskInstance
 from switchboard.config import Settings
 from switchboard.models import Endpoint, ForwardingRule, PhoneNumber, Tenant, Trunk, User
 from switchboard.models.state import bump_routing_revision
 from switchboard.runtime import open_database
+from switchboard.security import hash_password
 from tests.integration.conftest import asterisk_rootfs, own_asterisk  # noqa: F401 - fixtures
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

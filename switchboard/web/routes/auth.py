@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from switchboard.api.deps import DbSession, RateLimiterDep, SettingsDep
-from switchboard.api.security import credential_stamp
+from switchboard.security import credential_stamp
 from switchboard.services import users as user_service
 from switchboard.web.app import ConsoleRoute
 from switchboard.web.auth import (

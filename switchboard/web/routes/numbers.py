@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from switchboard.api.deps import DbSession, SettingsDep
+from switchboard.callflow.rules import DAYS
 from switchboard.services import endpoints as endpoint_service
 from switchboard.services import greetings
 from switchboard.services import numbers as number_service
@@ -74,7 +75,7 @@ async def number_page(request: Request, viewer: Viewer, session: Any, number_id:
                                                       limit=200)
     return page(request, "number.html", viewer, active="numbers",
                 title=number.friendly_name or number.e164, number=number, rules=rules,
-                endpoints=endpoints.items, days=rule_service.DAYS,
+                endpoints=endpoints.items, days=DAYS,
                 status_events=number_service.STATUS_EVENTS, **extra)
 
 
