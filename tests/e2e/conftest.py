@@ -1,6 +1,6 @@
 """The console in a real browser: `switchboard serve` against a real Asterisk, driven by Chromium.
 
-``console`` starts the module's own Asterisk, a fresh SQLite database seeded
+``console`` (once per test session) starts an Asterisk of its own, a fresh SQLite database seeded
 with a business (an admin, two numbers, a desk phone for baresip), and
 ``switchboard serve`` (engine, API with the console, outbox, transcription
 worker) as a child process on a free port, and waits until it answers.
@@ -32,7 +32,7 @@ from switchboard.models import Endpoint, ForwardingRule, PhoneNumber, Tenant, Tr
 from switchboard.models.state import bump_routing_revision
 from switchboard.runtime import open_database
 from switchboard.security import hash_password
-from tests.integration.conftest import asterisk_rootfs, own_asterisk  # noqa: F401 - fixtures
+from tests.integration.conftest import _start_instance, asterisk_rootfs  # noqa: F401 - fixture
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
@@ -41,9 +41,13 @@ ADMIN_EMAIL = "owner@acme.test"
 ADMIN_PASSWORD = "correct horse battery"
 DID_MAIN = "+15550100200"
 DID_SALES = "+15550100300"
+DID_WEB = "+15550100400"
 DESK = "desk-sales"
 DESK_PASSWORD = "desk-password-123456"
-SPEECH_TEXT = "Hello from the browser phone. The quick brown fox jumps over the lazy dog."
+# A human prompt from Asterisk's core sounds (30 s; Chromium's fake microphone loops it).
+SPEECH_PROMPT = "usr/share/asterisk/sounds/en_US_f_Allison/demo-congrats.wav"
+SPEECH_WORDS = frozenset(
+    ["congratulations", "successfully", "installed", "executed", "asterisk", "open", "source", "pbx", "sample", "sounds", "configuration", "files", "started", "normal", "navigate", "demonstration", "dialing", "digits", "console", "channel", "driver", "instead", "real", "phone", "dial", "answer", "hang", "commands", "simulate", "actions", "standard", "telephone"])
 
 
 def _free_port() -> int:
@@ -62,11 +66,12 @@ class Console:
     tenant_id: str
     main_number_id: str
     sales_number_id: str
+    web_number_id: str
     log_path: Path
     speech_wav: Path
 
 
-async def _seed(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, str, str]:
+async def _seed(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, str, str, str]:
     async with sessionmaker() as session, session.begin():
         tenant = Tenant(name="Acme Plumbing", timezone="America/New_York")
         session.add(tenant)
@@ -79,23 +84,24 @@ async def _seed(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, st
                            voicemail_max_seconds=30)
         sales = PhoneNumber(tenant_id=tenant.id, e164=DID_SALES, friendly_name="Sales",
                             voicemail_max_seconds=30)
-        session.add_all([main, sales])
+        web = PhoneNumber(tenant_id=tenant.id, e164=DID_WEB, friendly_name="Web line",
+                          voicemail_max_seconds=30)
+        session.add_all([main, sales, web])
         session.add(Endpoint(tenant_id=tenant.id, name=DESK, password=DESK_PASSWORD))
         await session.flush()
         session.add(ForwardingRule(tenant_id=tenant.id, number_id=sales.id, priority=10,
                                    name="Sales desk", targets=[f"endpoint:{DESK}"],
                                    ring_timeout=20))
         await bump_routing_revision(session)
-    return tenant.id, main.id, sales.id
+    return tenant.id, main.id, sales.id, web.id
 
 
 def _speech_wav(directory: Path) -> Path:
-    """A spoken sentence (espeak-ng), 48 kHz mono, for Chromium's fake microphone."""
-    raw = directory / "speech-raw.wav"
+    """Recorded human speech, 48 kHz mono, for Chromium's fake microphone."""
     out = directory / "speech.wav"
-    subprocess.run(["espeak-ng", "-w", str(raw), "-s", "150", SPEECH_TEXT], check=True)
-    subprocess.run(["sox", "-D", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(out),
-                    "pad", "0.3", "0.3", "repeat", "3"], check=True)
+    source = Settings().rootfs_cache / SPEECH_PROMPT
+    subprocess.run(["sox", "-D", str(source), "-r", "48000", "-c", "1", "-b", "16", str(out)],
+                   check=True)
     return out
 
 
@@ -114,16 +120,28 @@ async def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout
     raise AssertionError(f"switchboard serve never became ready:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="module")
-async def console(own_asterisk: AsteriskInstance, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+@pytest.fixture(scope="session")
+def console_asterisk(asterisk_rootfs: Path, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+                     ) -> Iterator[AsteriskInstance]:
+    """An Asterisk of the browser tests' own (their engine rewrites its PJSIP endpoints)."""
+    instance = _start_instance("console", tmp_path_factory.mktemp("asterisk-console"),
+                               asterisk_rootfs)
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture(scope="session")
+async def console(console_asterisk: AsteriskInstance, tmp_path_factory: pytest.TempPathFactory
                   ) -> AsyncIterator[Console]:
-    """``switchboard serve`` with the console, on the module's own Asterisk."""
+    """``switchboard serve`` with the console, on the browser tests' own Asterisk."""
     state = tmp_path_factory.mktemp("console")
     db_url = f"sqlite+aiosqlite:///{state / 'switchboard.db'}"
     port = _free_port()
     env = {
         **os.environ,
-        **own_asterisk.env(),
+        **console_asterisk.env(),
         "SWITCHBOARD_DATABASE_URL": db_url,
         "SWITCHBOARD_STATE_DIR": str(state),
         "SWITCHBOARD_STORAGE_ROOT": str(state / "storage"),
@@ -136,7 +154,7 @@ async def console(own_asterisk: AsteriskInstance, tmp_path_factory: pytest.TempP
         "SWITCHBOARD_TRANSCRIPTION_CONCURRENCY": "1",
     }
     database = await open_database(Settings(database_url=db_url, state_dir=state))
-    tenant_id, main_id, sales_id = await _seed(database.sessionmaker)
+    tenant_id, main_id, sales_id, web_id = await _seed(database.sessionmaker)
     log = state / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "switchboard.cli", "serve"], env=env,
@@ -144,8 +162,9 @@ async def console(own_asterisk: AsteriskInstance, tmp_path_factory: pytest.TempP
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_http(url, proc, log, timeout=60)
-        yield Console(url=url, asterisk=own_asterisk, sessionmaker=database.sessionmaker,
+        yield Console(url=url, asterisk=console_asterisk, sessionmaker=database.sessionmaker,
                       tenant_id=tenant_id, main_number_id=main_id, sales_number_id=sales_id,
+                      web_number_id=web_id,
                       log_path=log, speech_wav=_speech_wav(state))
     finally:
         proc.terminate()
@@ -157,7 +176,7 @@ async def console(own_asterisk: AsteriskInstance, tmp_path_factory: pytest.TempP
         await database.engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def browser(console: Console) -> AsyncIterator[object]:
     """Headless Debian Chromium under Playwright, with a fake microphone playing speech."""
     from playwright.async_api import async_playwright
@@ -206,3 +225,24 @@ def screenshots() -> Iterator[Path]:
     """Where the tests save each page's screenshot."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     yield SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def whisper() -> object:
+    """Whisper tiny.en (shipped in a PyPI package), to check what a far end heard."""
+    from faster_whisper import WhisperModel
+
+    from switchboard.transcription.model import resolve_model
+
+    return WhisperModel(resolve_model("tiny.en"), compute_type="int8", cpu_threads=2)
+
+
+async def words_heard(model: object, path: Path) -> set[str]:
+    """The words Whisper hears in ``path`` (lower case, no punctuation)."""
+    import re
+
+    def run() -> str:
+        segments, _ = model.transcribe(str(path), beam_size=5)  # type: ignore[attr-defined]
+        return " ".join(s.text for s in segments)
+
+    return set(re.findall(r"[a-z]+", (await asyncio.to_thread(run)).lower()))

@@ -74,16 +74,24 @@
       });
       ua.on("connecting", function () { setState("Connecting…", "muted"); });
       ua.on("disconnected", function () { setState("Disconnected", "bad"); });
-      ua.on("registered", function () { setState("Registered", "ok"); say("Ready for calls."); });
+      ua.on("registered", function () { retries = 0; setState("Registered", "ok"); say("Ready for calls."); });
       ua.on("unregistered", function () { setState("Not registered", "bad"); });
-      ua.on("registrationFailed", function (e) { setState("Registration failed", "bad"); say(e.cause); });
+      // A phone set up a moment ago reaches Asterisk with its next configuration
+      // reload (well under a second): try again for a little while before giving up.
+      var retries = 0;
+      ua.on("registrationFailed", function (e) {
+        if (retries++ < 15) { setState("Connecting…", "muted"); setTimeout(function () { ua.register(); }, 1000); return; }
+        setState("Registration failed", "bad"); say(e.cause);
+      });
       ua.on("newRTCSession", function (e) {
         var session = e.session;
         if (e.originator === "remote") {
           if (current) { session.terminate({ status_code: 486 }); return; }
           current = session;
           attach(session);
-          $("[data-incoming-from]").textContent = session.remote_identity.display_name || session.remote_identity.uri.user;
+          var who = session.remote_identity, number = who.uri.user;
+          $("[data-incoming-from]").textContent =
+            who.display_name && who.display_name !== number ? who.display_name + " (" + number + ")" : number;
           incoming.hidden = false;
           root.setAttribute("data-call", "incoming");
           $("[data-answer]").focus();
