@@ -7,11 +7,13 @@ The layers, lowest first (README "Development" draws the same picture)::
     models, asterisk, security         storage, the local Asterisk harness, credentials
     outbox                             webhook outbox: enqueue apart from delivery
     engine                             asyncio call control over ARI/AMI
-    services                           the one layer both API surfaces call
+    services, simulate                 the one layer both API surfaces call; the call
+                                       simulator (config and models only), which the
+                                       CLI and the console's "test this rule" both use
     transcription                      the worker process
     api, web                           HTTP surfaces
     runtime                            the composition root
-    cli, admin_cli, runtime_cli, demo, simulate    command-line entry points
+    cli, admin_cli, runtime_cli, demo  command-line entry points
 
 A module may import its own layer and the layers below it. The test walks
 every module of the package with :mod:`ast` (function-level and
@@ -34,11 +36,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "asterisk", "security"),
     ("outbox",),
     ("engine",),
-    ("services",),
+    ("services", "simulate"),
     ("transcription",),
     ("api", "web"),
     ("runtime",),
-    ("cli", "admin_cli", "runtime_cli", "demo", "simulate"),
+    ("cli", "admin_cli", "runtime_cli", "demo"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 PACKAGE = Path(switchboard.__file__).parent
