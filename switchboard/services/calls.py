@@ -180,8 +180,9 @@ async def transfer(
 async def call_recordings(session: AsyncSession, tenant_id: str, call_id: str) -> list[Recording]:
     """The recordings of one call of the tenant (404 for another's)."""
     row = await get_call_log(session, tenant_id, call_id)
-    stmt = select(Recording).where(Recording.call_sid == row.call_sid).order_by(
-        Recording.created_at)
+    stmt = select(Recording).where(
+        Recording.tenant_id == tenant_id, Recording.call_sid == row.call_sid
+    ).order_by(Recording.created_at)
     return list((await session.execute(stmt)).scalars())
 
 

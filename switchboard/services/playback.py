@@ -51,7 +51,7 @@ async def voicemail_recording(
     recording = (
         await session.get(Recording, voicemail.recording_id) if voicemail.recording_id else None
     )
-    if recording is None:
+    if recording is None or recording.tenant_id != tenant_id:
         raise NotFound("This voicemail has no recording", field="voicemailId")
     return recording
 

@@ -29,7 +29,7 @@ from switchboard.models.upsert import insert_missing
 from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.transcripts import enqueue_transcription, job_for_recording
 from switchboard.services.voice_webhooks.forms import Caller, RecordingReport, WebhookCall
-from switchboard.services.voice_webhooks.rows import CALL_STATUSES, call_log
+from switchboard.services.voice_webhooks.rows import CALL_STATUSES, call_log, ensure_not_foreign
 
 
 async def record_status(
@@ -89,14 +89,18 @@ async def record_recording(
     A recording the engine already stored (same SID) is updated, never
     duplicated; so is its voicemail. A new recording from a provider keeps
     its ``RecordingUrl`` as its path; transcription is queued only for a
-    local file (the worker reads files, not URLs).
+    local file (the worker reads files, not URLs). Both SIDs are looked up in
+    the caller's tenant only.
 
     Raises:
         BadRequest: a new recording without ``RecordingUrl``.
-        NotFound: the recording or call belongs to another tenant.
+        NotFound: no tenant sent it, or the recording or call belongs to another tenant.
     """
-    tenant_id = caller.tenant.id if caller.tenant else None
-    if not await _lock_recording(session, report.recording_sid):
+    if caller.tenant is None:
+        raise NotFound("No account matches this callback", field="AccountSid")
+    tenant_id = caller.tenant.id
+    await ensure_not_foreign(session, report.call_sid, tenant_id)
+    if not await _lock_recording(session, report.recording_sid, tenant_id):
         if not report.recording_url:
             raise BadRequest("RecordingUrl is required", field="RecordingUrl")
         await insert_missing(
@@ -111,9 +115,7 @@ async def record_recording(
             },
             "recording_sid",
         )
-    recording = await _recording(session, report.recording_sid)
-    if recording.tenant_id not in (None, tenant_id) and tenant_id is not None:
-        raise NotFound("Recording not found", field="RecordingSid")
+    recording = await _recording(session, report.recording_sid, tenant_id)
     if is_remote(recording):
         recording.status = report.status[:16]
         if report.duration is not None:
@@ -122,10 +124,10 @@ async def record_recording(
             recording.channels = report.channels
     elif await job_for_recording(session, recording.id) is None:
         enqueue_transcription(session, recording)
-    stmt = select(CallLog).where(CallLog.call_sid == recording.call_sid)
+    stmt = select(CallLog).where(
+        CallLog.call_sid == recording.call_sid, CallLog.tenant_id == tenant_id
+    )
     row = (await session.execute(stmt)).scalars().first()
-    if row is not None and tenant_id is not None and row.tenant_id not in (None, tenant_id):
-        row = None
     if voicemail and report.status == "completed":
         recording.source = "Voicemail"
         await _voicemail(session, recording, row)
@@ -137,17 +139,18 @@ async def record_recording(
     return recording
 
 
-async def _lock_recording(session: AsyncSession, recording_sid: str) -> bool:
-    """Touch the recording's row, which locks it until commit; whether it exists.
+async def _lock_recording(session: AsyncSession, recording_sid: str, tenant_id: str) -> bool:
+    """Touch the tenant's recording row, which locks it until commit; whether it exists.
 
     A write first (not ``SELECT ... FOR UPDATE``, which SQLite lacks): on
     PostgreSQL it locks the row, on SQLite it takes the database's write lock.
     A repeated callback running at the same time waits here, then finds the
-    voicemail this one made instead of making a second.
+    voicemail this one made instead of making a second. Another tenant's row
+    with the same SID is not touched.
     """
     stmt = (
         update(Recording)
-        .where(Recording.recording_sid == recording_sid)
+        .where(Recording.recording_sid == recording_sid, Recording.tenant_id == tenant_id)
         .values(updated_at=utcnow())
         .returning(Recording.id)
         .execution_options(synchronize_session=False)
@@ -155,13 +158,21 @@ async def _lock_recording(session: AsyncSession, recording_sid: str) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-async def _recording(session: AsyncSession, recording_sid: str) -> Recording:
+async def _recording(session: AsyncSession, recording_sid: str, tenant_id: str) -> Recording:
+    """The tenant's recording with this SID.
+
+    Raises:
+        NotFound: the SID is another tenant's recording.
+    """
     stmt = (
         select(Recording)
-        .where(Recording.recording_sid == recording_sid)
+        .where(Recording.recording_sid == recording_sid, Recording.tenant_id == tenant_id)
         .execution_options(populate_existing=True)
     )
-    return (await session.execute(stmt)).scalars().one()
+    found = (await session.execute(stmt)).scalars().first()
+    if found is None:
+        raise NotFound("Recording not found", field="RecordingSid")
+    return found
 
 
 async def _voicemail(session: AsyncSession, recording: Recording, row: CallLog | None) -> Voicemail:

@@ -48,10 +48,23 @@ async def call_log(
         populate_existing=True
     )
     row = (await session.execute(stmt)).scalar_one()
-    if row.tenant_id is not None and tenant_id is not None and row.tenant_id != tenant_id:
+    if row.tenant_id != tenant_id:
+        # Another tenant's call (or a tenantless row and a tenant, or the reverse):
+        # a SID is looked up within the caller's tenant only.
         raise NotFound("Call log not found", field="CallSid")
-    row.tenant_id = row.tenant_id or tenant_id
     row.number_id = row.number_id or number_id
     row.from_number = row.from_number or call.from_number
     row.to_number = row.to_number or call.to_number
     return row
+
+
+async def ensure_not_foreign(session: AsyncSession, call_sid: str, tenant_id: str) -> None:
+    """Refuse a SID that names a call of another tenant (a missing call is fine).
+
+    Raises:
+        NotFound: a call with this SID exists and is not ``tenant_id``'s.
+    """
+    stmt = select(CallLog.tenant_id).where(CallLog.call_sid == call_sid)
+    found = (await session.execute(stmt)).first()
+    if found is not None and found[0] != tenant_id:
+        raise NotFound("Call log not found", field="CallSid")
