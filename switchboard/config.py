@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent
 _DEFAULT_SECRET = "change-me"
@@ -69,6 +70,16 @@ class Settings(BaseSettings):
     voicemail_max_seconds: int = 120
     voicemail_silence_seconds: int = 5
 
+    # Outbound fetches (voice URLs, <Play>, callbacks, recordings) may reach
+    # loopback, private, link-local... addresses only when listed here: CIDRs,
+    # addresses or host names, comma- or space-separated (switchboard/fetch_policy.py).
+    # Local development and the tests set 127.0.0.0/8,::1; production leaves it empty.
+    fetch_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A provider's recording (RecordingUrl of a recording callback) is fetched
+    # once into storage, at most this big and within this time.
+    recording_fetch_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    recording_fetch_timeout_seconds: float = Field(default=120.0, gt=0)
+
     # Webhooks: voice URLs and the callback outbox
     voice_url_timeout_seconds: float = 15.0
     webhook_user_agent: str = "Switchboard/0.1"
@@ -123,6 +134,13 @@ class Settings(BaseSettings):
     transcription_concurrency: int = Field(default=0, ge=0, le=64)
     transcription_lease_seconds: float = 120.0
     transcription_max_attempts: int = 4
+
+    @field_validator("fetch_allow", mode="before")
+    @classmethod
+    def _split_allow_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(",", " ").split()
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
