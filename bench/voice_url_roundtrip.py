@@ -130,7 +130,8 @@ def main() -> None:
         url = f"sqlite+aiosqlite:///{base / 'switchboard.db'}"
         asyncio.run(seed(url, app_url))
         env = {**instance.env(), "SWITCHBOARD_DATABASE_URL": url,
-               "SWITCHBOARD_STATE_DIR": str(base / "state")}
+               "SWITCHBOARD_STATE_DIR": str(base / "state"),
+               "SWITCHBOARD_FETCH_ALLOW": "127.0.0.0/8"}  # the voice URL app is on loopback
         settings = instance.apply_to(Settings(database_url=url, state_dir=base / "state"))
         with engine_process(env):
             asyncio.run(drive(settings, args.calls, args.concurrency))

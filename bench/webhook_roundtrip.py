@@ -32,6 +32,7 @@ import httpx
 from sqlalchemy import func, select
 
 from switchboard.config import Settings
+from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 from switchboard.models import Tenant, WebhookDelivery
 from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
@@ -92,7 +93,7 @@ def _start_receiver(port: int) -> subprocess.Popen[bytes]:
 
 async def _baseline(url: str, total: int, concurrency: int) -> float:
     semaphore = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient() as client:  # raw httpx: the baseline has no fetch policy
 
         async def one(i: int) -> None:
             async with semaphore:
@@ -135,7 +136,7 @@ async def _outbox(
                     kind="status",
                 )
     total = calls * per_call
-    async with httpx.AsyncClient() as client:
+    async with GuardedClient(FetchPolicy.from_entries(LOOPBACK)) as client:
         dispatcher = OutboxDispatcher(sessionmaker=sessionmaker, client=client, settings=settings)
         started = time.perf_counter()
         dispatcher.start()

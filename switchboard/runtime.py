@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +26,7 @@ from switchboard.config import Settings
 from switchboard.engine.recordings import RecordingPolicy
 from switchboard.engine.service import Engine
 from switchboard.engine.simulation import SimulatedPhones
+from switchboard.fetch_policy import FetchPolicy, GuardedClient
 from switchboard.models import Recording
 from switchboard.models.base import utcnow
 from switchboard.models.migrate import upgrade
@@ -77,7 +77,7 @@ def build_engine(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     clock: Callable[[], datetime] = utcnow,
-    http: httpx.AsyncClient | None = None,
+    http: GuardedClient | None = None,
     on_callbacks: Callable[[], None] | None = None,
 ) -> Engine:
     """The call engine, given what it needs from the services above it.
@@ -154,7 +154,8 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     """Run engine + API + outbox (+ a worker process) until SIGINT/SIGTERM."""
     use_realtime_priority(settings.realtime_priority)  # before any thread starts
     database = await open_database(settings)
-    client = httpx.AsyncClient()
+    # One client for every fetch a tenant steers: voice URLs, Play, callbacks, recordings.
+    client = GuardedClient(FetchPolicy.from_settings(settings))
     outbox = OutboxDispatcher(sessionmaker=database.sessionmaker, client=client, settings=settings)
     engine = build_engine(
         settings, database.sessionmaker, http=client, on_callbacks=outbox.notify
@@ -164,7 +165,10 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     outbox_health(outbox, health)
     if with_worker:
         worker_health(database.sessionmaker, health, stale=60)
-    app = create_app(settings, sessionmaker=database.sessionmaker, health=health, engine=engine)
+    app = create_app(
+        settings, sessionmaker=database.sessionmaker, health=health, engine=engine,
+        fetch_client=client,
+    )
     install_console(app)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None)

@@ -13,6 +13,7 @@ from switchboard import logs
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs
 from switchboard.asterisk.exceptions import AsteriskHarnessError
 from switchboard.config import Settings
+from switchboard.fetch_policy import LOOPBACK
 from switchboard.simulate import SimulationError, parse_behaviour
 
 # The engine, the API and the database layer are imported by the commands
@@ -69,6 +70,10 @@ def demo_command(
     except AsteriskHarnessError as exc:
         _fail(str(exc))
     settings = instance.apply_to(settings)
+    if not settings.fetch_allow:
+        # Local development: voice URLs and callbacks on this machine (the built-in
+        # app on 127.0.0.1, a test server) pass the fetch policy.
+        settings = settings.model_copy(update={"fetch_allow": list(LOOPBACK)})
 
     async def seed() -> None:
         database = await open_database(settings)

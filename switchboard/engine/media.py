@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from switchboard.fetch_policy import FetchRefused, GuardedClient, require_guarded
 from switchboard.scheduling import normal_scheduling_in_child
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class MediaError(Exception):
     """Audio could not be produced; ``error_id`` says why.
 
     ``media-tts-failed``, ``media-convert-failed``, ``media-fetch-failed``,
-    ``media-too-large``, ``media-unsupported-type``.
+    ``media-fetch-refused`` (the fetch policy), ``media-too-large``,
+    ``media-unsupported-type``.
     """
 
     def __init__(self, error_id: str, message: str, details: dict[str, Any] | None = None) -> None:
@@ -82,7 +84,7 @@ class MediaCache:
         *,
         directory: Path,
         asterisk_directory: str | PurePosixPath,
-        client: httpx.AsyncClient,
+        client: GuardedClient,
         max_download_bytes: int = 16 * 1024 * 1024,
         fetch_timeout_seconds: float = 30.0,
         fetch_ttl_seconds: float = 3600.0,
@@ -94,7 +96,8 @@ class MediaCache:
         Args:
             directory: The cache directory as this host sees it (created if missing).
             asterisk_directory: The same directory as Asterisk sees it.
-            client: The shared HTTP client for ``Play`` URLs.
+            client: The shared HTTP client for ``Play`` URLs, bound to the
+                fetch policy (a plain client is refused: TypeError).
             max_download_bytes: Larger ``Play`` files are refused.
             fetch_timeout_seconds: Time allowed to download one file.
             fetch_ttl_seconds: A fetched URL is downloaded again after this long.
@@ -103,7 +106,7 @@ class MediaCache:
         """
         self._directory = directory
         self._asterisk_directory = PurePosixPath(asterisk_directory)
-        self._client = client
+        self._client = require_guarded(client, "the media cache")
         self._max_download_bytes = max_download_bytes
         self._fetch_timeout = fetch_timeout_seconds
         self._fetch_ttl = fetch_ttl_seconds
@@ -229,6 +232,8 @@ class MediaCache:
                             out.write(chunk)
         except TimeoutError as exc:
             raise MediaError("media-fetch-failed", f"{url} timed out", {"url": url}) from exc
+        except FetchRefused as exc:
+            raise MediaError("media-fetch-refused", str(exc), {"url": url}) from exc
         except httpx.HTTPError as exc:
             raise MediaError("media-fetch-failed", f"{url}: {exc}", {"url": url}) from exc
         return kind

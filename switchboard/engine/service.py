@@ -16,7 +16,6 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.callflow.routes import NumberRoute
@@ -35,12 +34,13 @@ from switchboard.engine.pjsip_sync import PjsipSync
 from switchboard.engine.reconcile import CdrReconciler
 from switchboard.engine.recordings import ASTERISK_SPOOL, RecordingPolicy, RecordingStore
 from switchboard.engine.routing import RoutingTable
+from switchboard.fetch_policy import FetchPolicy, GuardedClient
 from switchboard.models import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def _media_cache(settings: Settings, http: httpx.AsyncClient) -> MediaCache:
+def _media_cache(settings: Settings, http: GuardedClient) -> MediaCache:
     """Spoken and fetched audio, in a directory Asterisk reads too."""
     if settings.asterisk_spool_dir is not None:
         return MediaCache(
@@ -62,7 +62,7 @@ class Engine:
         *,
         clock: Callable[[], datetime] = utcnow,
         recording_policy: RecordingPolicy,
-        http: httpx.AsyncClient | None = None,
+        http: GuardedClient | None = None,
         on_callbacks: Callable[[], None] | None = None,
         edge: Callable[[Ari], CallEdge] | None = None,
     ) -> None:
@@ -82,7 +82,8 @@ class Engine:
         self.settings = settings
         self.writer = CallLogWriter(sessionmaker, on_callbacks=on_callbacks)
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient()
+        # Every fetch a tenant steers (voice URLs, Play) passes the fetch policy.
+        self.http = http or GuardedClient(FetchPolicy.from_settings(settings))
         self.routing = RoutingTable(
             sessionmaker,
             poll_seconds=settings.routing_poll_seconds,

@@ -25,11 +25,13 @@ from switchboard.callflow.voicedoc.exceptions import (
     VoiceUrlConnectionError,
     VoiceUrlDocumentError,
     VoiceUrlError,
+    VoiceUrlRefusedError,
     VoiceUrlStatusError,
     VoiceUrlTimeoutError,
 )
 from switchboard.callflow.voicedoc.params import API_VERSION, DIRECTIONS, call_params
 from switchboard.callflow.voicedoc.parser import MAX_DOCUMENT_BYTES, parse_voice_document
+from switchboard.fetch_policy import FetchRefused
 from switchboard.outbox.http import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -89,12 +91,18 @@ async def fetch_voice_document(
         VoiceUrlStatusError: The answer was not 2xx.
         VoiceUrlTimeoutError: No complete answer within ``timeout``.
         VoiceUrlConnectionError: The URL could not be reached.
+        VoiceUrlRefusedError: The fetch policy refused the URL, or a redirect
+            from it (see :mod:`switchboard.fetch_policy`).
         VoiceUrlDocumentError: The answer is not a valid voice document
             (including one larger than 64 KiB).
     """
-    request = signed_request(
-        client, url=url, method=method, params=params, auth_token=auth_token, user_agent=user_agent
-    )
+    try:
+        request = signed_request(
+            client, url=url, method=method, params=params, auth_token=auth_token,
+            user_agent=user_agent,
+        )
+    except httpx.InvalidURL as exc:
+        raise VoiceUrlRefusedError(f"invalid URL: {exc}", url=url) from exc
     try:
         async with asyncio.timeout(timeout):
             response = await client.send(request, stream=True, follow_redirects=True)
@@ -113,6 +121,8 @@ async def fetch_voice_document(
         raise VoiceUrlTimeoutError(f"no answer within {timeout:g} s", url=url) from exc
     except httpx.TimeoutException as exc:
         raise VoiceUrlTimeoutError(f"no answer within {timeout:g} s", url=url) from exc
+    except FetchRefused as exc:
+        raise VoiceUrlRefusedError(exc.reason, url=url, refused_url=exc.url) from exc
     except httpx.HTTPError as exc:
         raise VoiceUrlConnectionError(f"{type(exc).__name__}: {exc}", url=url) from exc
     try:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from switchboard.config import Settings
+from switchboard.fetch_policy import FetchRefused, GuardedClient, require_guarded
 from switchboard.logs import bind_call
 from switchboard.models.base import utcnow
 from switchboard.models.outbox import UNFINISHED, DeliveryStatus, WebhookDelivery
@@ -103,7 +104,7 @@ class OutboxDispatcher:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
-        client: httpx.AsyncClient,
+        client: GuardedClient,
         settings: Settings,
         name: str | None = None,
         rng: random.Random | None = None,
@@ -112,20 +113,22 @@ class OutboxDispatcher:
 
         Args:
             sessionmaker: The database session factory.
-            client: The shared HTTP client.
+            client: The shared HTTP client, bound to the fetch policy: a
+                callback URL the policy refuses fails at once, for good.
             settings: ``outbox_*`` and ``webhook_user_agent`` settings.
             name: This claimant's name in ``claimed_by`` (unique per process).
             rng: Randomness for the back-off jitter (tests pass a seeded one).
 
         Raises:
             ValueError: The lease could run out while its request is in flight.
+            TypeError: ``client`` is not a :class:`GuardedClient`.
         """
         if settings.outbox_lease_seconds <= settings.outbox_request_timeout_seconds:
             # A lease that can run out while its request is still in flight
             # would let a second delivery of the same row start.
             raise ValueError("outbox_lease_seconds must exceed outbox_request_timeout_seconds")
         self._sessionmaker = sessionmaker
-        self._client = client
+        self._client = require_guarded(client, "the outbox")
         self._settings = settings
         self.name = name or f"outbox-{uuid.uuid4().hex[:12]}"
         self._rng = rng or random.Random()
@@ -310,6 +313,7 @@ class OutboxDispatcher:
         with bind_call(row.call_sid or ""):
             status_code: int | None = None
             error: str | None = None
+            refused = False
             try:
                 request = signed_request(
                     self._client,
@@ -327,11 +331,16 @@ class OutboxDispatcher:
                     error = f"HTTP {status_code}"
             except TimeoutError:
                 error = "timeout"
+            except FetchRefused as exc:
+                # The operator's policy will refuse it again: no retry (replay after a fix).
+                error, refused = f"{exc.error_id}: {exc}", True
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
-            self._outcomes.put_nowait(self._outcome(row, status_code, error))
+            self._outcomes.put_nowait(self._outcome(row, status_code, error, permanent=refused))
 
-    def _outcome(self, row: _Claimed, status_code: int | None, error: str | None) -> dict[str, Any]:
+    def _outcome(
+        self, row: _Claimed, status_code: int | None, error: str | None, *, permanent: bool = False
+    ) -> dict[str, Any]:
         """The row's new state after one attempt, as parameters of :data:`_RECORD`."""
         now = utcnow()
         attempts = row.attempts + 1
@@ -357,7 +366,7 @@ class OutboxDispatcher:
             rng=self._rng,
         )
         next_at = now + timedelta(seconds=delay)
-        permanent = status_code is not None and _is_permanent(status_code)
+        permanent = permanent or (status_code is not None and _is_permanent(status_code))
         if permanent or next_at > deadline:
             outcome.update(b_status=DeliveryStatus.FAILED.value)
             log.warning(

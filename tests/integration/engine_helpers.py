@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.asterisk import AsteriskInstance
 from switchboard.config import Settings
+from switchboard.fetch_policy import LOOPBACK
 from switchboard.models import ForwardingRule, PhoneNumber, Tenant, Trunk
 from switchboard.models.state import bump_routing_revision
 
@@ -25,6 +26,7 @@ def engine_settings(asterisk: AsteriskInstance, db_url: str, state_dir: Path) ->
         routing_poll_seconds=0.2,
         reconcile_seconds=1.0,
         voicemail_silence_seconds=3,
+        fetch_allow=list(LOOPBACK),  # voice URLs, Play and callbacks on local test servers
     )
     return asterisk.apply_to(base)
 

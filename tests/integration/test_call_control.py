@@ -17,6 +17,7 @@ from webhook_receiver import Receiver, Reply
 
 from switchboard.api.app import create_app
 from switchboard.asterisk import AsteriskInstance
+from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 from switchboard.models import (
     CallLeg,
     CallLog,
@@ -43,7 +44,7 @@ TOKEN = "0123456789abcdef0123456789abcdef"
 async def stack(clean_asterisk, db_url, db_engine, sessionmaker, tmp_path) -> AsyncIterator[tuple]:
     settings = engine_settings(clean_asterisk, db_url, tmp_path).model_copy(
         update={"environment": "test", "redis_url": ""})
-    async with httpx.AsyncClient() as http:
+    async with GuardedClient(FetchPolicy.from_entries(LOOPBACK)) as http:
         outbox = OutboxDispatcher(sessionmaker=sessionmaker, client=http, settings=settings)
         engine = build_engine(settings, sessionmaker, http=http, on_callbacks=outbox.notify)
         await engine.start()

@@ -15,11 +15,12 @@ import pytest
 import soundfile
 
 from switchboard.engine.media import MediaCache, MediaError
+from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
+    async with GuardedClient(FetchPolicy.from_entries(LOOPBACK)) as http:
         yield http
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from webhook_receiver import Received, Receiver, Reply
 
+from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 from switchboard.models import CallLog, WebhookDelivery, utcnow
 from switchboard.outbox import enqueue
 from switchboard.outbox.delivery import OutboxDispatcher, backoff_seconds
@@ -42,7 +43,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
+    async with GuardedClient(FetchPolicy.from_entries(LOOPBACK)) as http:
         yield http
 
 

@@ -12,6 +12,7 @@ from outbox_helpers import TOKEN, all_finished, enqueue_status, fast_settings, m
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from webhook_receiver import Received, Receiver, Reply
 
+from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 from switchboard.models import WebhookDelivery
 from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.outbox.http import IDEMPOTENCY_HEADER
@@ -22,7 +23,7 @@ CALLS = ["CA" + str(i) * 32 for i in range(1, 4)]
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
+    async with GuardedClient(FetchPolicy.from_entries(LOOPBACK)) as http:
         yield http
 
 

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 import soundfile
@@ -14,6 +13,7 @@ from sqlalchemy import select, update
 from webhook_receiver import Received, Receiver, Reply
 
 from switchboard.engine.service import Engine
+from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 from switchboard.models import CallLogStatus, PhoneNumber, Recording, Tenant
 from switchboard.models.state import bump_routing_revision
 from switchboard.outbox.delivery import OutboxDispatcher
@@ -41,7 +41,7 @@ async def running(clean_asterisk, db_url, db_engine, sessionmaker, tmp_path) -> 
     settings = engine_settings(clean_asterisk, db_url, tmp_path)
     settings = settings.model_copy(update={"outbox_poll_seconds": 0.2}) if hasattr(
         settings, "outbox_poll_seconds") else settings
-    async with httpx.AsyncClient() as client:
+    async with GuardedClient(FetchPolicy.from_entries(LOOPBACK)) as client:
         outbox = OutboxDispatcher(sessionmaker=sessionmaker, client=client, settings=settings)
         engine = build_engine(settings, sessionmaker, http=client, on_callbacks=outbox.notify)
         await engine.start()

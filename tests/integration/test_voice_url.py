@@ -22,6 +22,7 @@ from switchboard.engine.voice_url import (
     fetch_voice_document,
     fetch_with_fallback,
 )
+from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 ACCOUNT = "AC" + "1" * 32
@@ -39,7 +40,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
+    async with GuardedClient(FetchPolicy.from_entries(LOOPBACK)) as http:
         yield http
 
 

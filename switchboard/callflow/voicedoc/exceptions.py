@@ -87,6 +87,13 @@ class VoiceUrlConnectionError(VoiceUrlError):
     error_code = HTTP_CONNECTION_FAILURE
 
 
+class VoiceUrlRefusedError(VoiceUrlError):
+    """The fetch policy refused the voice URL (scheme, or an address it may not reach)."""
+
+    error_id = "voice-url-refused"
+    error_code = HTTP_RETRIEVAL_FAILURE
+
+
 class VoiceUrlDocumentError(VoiceUrlError):
     """The voice URL answered 2xx with a document that is not valid TwiML.
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-import httpx
-
 from switchboard.callflow.verbs import Verb
 from switchboard.engine.calls.call import Call
 from switchboard.engine.voice_url import (
@@ -20,6 +18,7 @@ from switchboard.engine.voice_url import (
     fetch_voice_document,
     fetch_with_fallback,
 )
+from switchboard.fetch_policy import GuardedClient, require_guarded
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +26,8 @@ log = logging.getLogger(__name__)
 class VoiceApp:
     """Fetches voice documents for calls."""
 
-    def __init__(self, client: httpx.AsyncClient, *, timeout: float) -> None:
-        self._client = client
+    def __init__(self, client: GuardedClient, *, timeout: float) -> None:
+        self._client = require_guarded(client, "the voice app")
         self._timeout = timeout
 
     def params(self, call: Call, call_status: str) -> dict[str, str]:
