@@ -7,7 +7,8 @@ passes the engine, the shared session factory and the health registry in.
 
 State available to routes (through ``switchboard.api.deps``):
 ``app.state.settings``, ``.sessionmaker``, ``.health``, ``.engine`` (``None``
-when the API runs alone), ``.rate_limiter``.
+when the API runs alone), ``.rate_limiter``, ``.fetch_client`` (the
+policy-bound HTTP client that fetches providers' recordings).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from switchboard.api.ratelimit import RateLimiter, build_rate_limiter
 from switchboard.api.routes import include_all
 from switchboard.api.sanitize import reject_nul_characters
 from switchboard.config import Settings
+from switchboard.fetch_policy import FetchPolicy, GuardedClient
 from switchboard.models.session import make_engine, make_sessionmaker
 
 _DESCRIPTION = (
@@ -48,9 +50,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         db_engine = make_engine(settings.resolved_database_url)
         app.state.sessionmaker = make_sessionmaker(db_engine)
         app.state.health.register("database", database_check(app.state.sessionmaker))
+    own_fetch_client = app.state.fetch_client is None
+    if own_fetch_client:
+        app.state.fetch_client = GuardedClient(FetchPolicy.from_settings(settings))
     try:
         yield
     finally:
+        if own_fetch_client:
+            await app.state.fetch_client.aclose()
+            app.state.fetch_client = None
         if app.state.owns_rate_limiter:
             await app.state.rate_limiter.aclose()
         if db_engine is not None:
@@ -64,6 +72,7 @@ def create_app(
     health: HealthRegistry | None = None,
     engine: object | None = None,
     rate_limiter: RateLimiter | None = None,
+    fetch_client: GuardedClient | None = None,
 ) -> FastAPI:
     """Build the API application.
 
@@ -76,6 +85,8 @@ def create_app(
             answer 503 while it is ``None``.
         rate_limiter: Limiter to use (tests); else built from the settings and
             closed at shutdown.
+        fetch_client: The policy-bound client for outbound fetches (``serve``
+            shares the engine's); else built from the settings at start-up.
 
     Returns:
         The application; run its lifespan (uvicorn does) before serving.
@@ -93,6 +104,7 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.owns_rate_limiter = rate_limiter is None
     app.state.rate_limiter = rate_limiter or build_rate_limiter(settings)
+    app.state.fetch_client = fetch_client
     if sessionmaker is not None:
         app.state.health.register("database", database_check(sessionmaker))
     install_error_handlers(app)

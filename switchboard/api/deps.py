@@ -15,7 +15,8 @@
 * :func:`require_role` — ``Depends(require_role(Role.ADMIN))`` or the aliases
   :data:`AdminPrincipal` / :data:`AgentPrincipal` (admin > agent > read-only; 403).
 * :data:`SettingsDep`, :data:`HealthDep`, :data:`RateLimiterDep`,
-  :data:`EngineDep` (503 ``engine-not-running`` when the API runs alone).
+  :data:`EngineDep` (503 ``engine-not-running`` when the API runs alone),
+  :data:`RecordingFetcherDep` (fetches providers' recordings through the fetch policy).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from switchboard.services import api_keys as api_key_service
 from switchboard.services import users as user_service
 from switchboard.services.exceptions import Forbidden, RateLimited, ServiceUnavailable, Unauthorized
 from switchboard.services.roles import Role, parse_role
+from switchboard.services.voice_webhooks.recording_fetch import RecordingFetcher
 
 SESSION_COOKIE = "switchboard_session"
 
@@ -83,10 +85,22 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
+def get_recording_fetcher(request: Request) -> RecordingFetcher:
+    """Fetches providers' recordings into storage with the app's policy-bound client."""
+    settings: Settings = request.app.state.settings
+    return RecordingFetcher(
+        client=request.app.state.fetch_client,
+        storage_root=settings.resolved_storage_root,
+        max_bytes=settings.recording_fetch_max_bytes,
+        timeout=settings.recording_fetch_timeout_seconds,
+    )
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HealthDep = Annotated[HealthRegistry, Depends(get_health)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 EngineDep = Annotated[Any, Depends(get_engine)]
+RecordingFetcherDep = Annotated[RecordingFetcher, Depends(get_recording_fetcher)]
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.models import Recording
 from switchboard.services.call_logs import get_call_log
 from switchboard.services.exceptions import NotFound
+from switchboard.services.voice_webhooks.callbacks import is_remote
 from switchboard.services.voicemails import get_voicemail, recording_file
 
 _VOICEMAIL_SOURCES = ("Voicemail", "voicemail")
@@ -59,10 +60,20 @@ async def voicemail_recording(
 def playable_file(storage_root: Path, recording: Recording) -> Path:
     """The recording's file, checked to be inside the storage root and present.
 
+    A row whose path is a provider's URL (reported before recordings were
+    fetched into storage) has no file here; it is never fetched on playback.
+
     Raises:
-        NotFound: the path leaves the storage root or the file is missing.
+        NotFound: no file, the path leaves the storage root, or the file is missing.
     """
+    if not recording.path or is_remote(recording):
+        raise NotFound("This recording has no audio file here", field="recording")
     path = recording_file(storage_root, recording)
     if path is None or not path.is_file():
         raise NotFound("Recording file is missing", field="recording")
     return path
+
+
+def media_type(recording: Recording) -> str:
+    """The recording file's media type (``audio/wav`` or ``audio/mpeg``)."""
+    return "audio/mpeg" if recording.format == "mp3" else "audio/wav"

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.api.app import create_app
 from switchboard.config import Settings
+from switchboard.fetch_policy import LOOPBACK
 from switchboard.models import Tenant, User
 from switchboard.security import credential_stamp, issue_token
 from switchboard.services import api_keys, tenants, users
@@ -43,6 +44,8 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "state_dir": tmp_path / "state",
         "redis_url": "",
         "webhook_validation": False,
+        # Providers and callback receivers in these tests run on loopback.
+        "fetch_allow": list(LOOPBACK),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -412,13 +412,14 @@ async def test_unknown_call_status_is_400(client: httpx.AsyncClient, world: Worl
 
 
 async def test_voicemail_recording_callback_stores_it_once(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession],
+    provider: Provider, api_settings: Settings,
 ) -> None:
     await number_with_rules(sessionmaker, world.tenant)
     sid, rec_sid = ids.call_sid(), ids.recording_sid()
     await post(client, world.tenant, "/api/voice/incoming", call_params(world.tenant, sid))
-    url = f"https://api.provider.example/2010-04-01/Accounts/{world.tenant.account_sid}" \
-          f"/Recordings/{rec_sid}"
+    url = provider.serve(f"/2010-04-01/Accounts/{world.tenant.account_sid}/Recordings/{rec_sid}",
+                         wav_bytes(6.0))
     params = {"AccountSid": world.tenant.account_sid, "CallSid": sid, "RecordingSid": rec_sid,
               "RecordingUrl": url, "RecordingStatus": "completed", "RecordingDuration": "6",
               "RecordingChannels": "1", "RecordingSource": "RecordVerb"}
@@ -431,9 +432,12 @@ async def test_voicemail_recording_callback_stores_it_once(
         messages = list((await s.execute(
             select(Voicemail).where(Voicemail.call_sid == sid))).scalars())
         jobs = await s.execute(select(func.count()).select_from(TranscriptionJob))
-        assert jobs.scalar_one() == 0  # a provider's URL is not a file the worker can read
+        assert jobs.scalar_one() == 1  # fetched into storage: the worker reads the file
     assert len(recordings) == 1 and len(messages) == 1
-    assert recordings[0].path == url and recordings[0].duration == 6.0
+    assert len(provider.hits) == 1  # fetched once, not on the repeat
+    stored = api_settings.resolved_storage_root / recordings[0].path
+    assert recordings[0].path.startswith(f"recordings/{world.tenant.id}/")
+    assert stored.read_bytes() == wav_bytes(6.0) and recordings[0].duration == 6.0
     assert recordings[0].tenant_id == world.tenant.id
     assert messages[0].recording_id == recordings[0].id
     assert (messages[0].from_number, messages[0].to_number) == ("+15559990000", DID)
@@ -545,101 +549,76 @@ async def test_the_served_document_runs_on_a_switchboard_engine(
     assert [t.value for t in dial.targets] == ["desk1", FIRST]
 
 
-# -- a provider's recording, streamed through -----------------------------------------------
-
-AUDIO = bytes(range(256)) * 40
+# -- a provider's recordings API ---------------------------------------------------------------
 
 
-class _ProviderRecordings(BaseHTTPRequestHandler):
-    """A provider's recordings API: basic auth, one recording, range requests."""
+def wav_bytes(seconds: float = 1.0) -> bytes:
+    import io
 
-    credentials = ""
-    path_ok = ""
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        if self.headers.get("Authorization") != self.credentials:
-            self.send_response(401)
-            self.end_headers()
-            return
-        if self.path != self.path_ok:
-            self.send_response(404)
-            self.end_headers()
-            return
-        body, status = AUDIO, 200
-        ranged = self.headers.get("Range")
-        if ranged:
-            first, last = (int(x) for x in ranged.removeprefix("bytes=").split("-"))
-            body, status = AUDIO[first:last + 1], 206
-        self.send_response(status)
-        self.send_header("Content-Type", "audio/x-wav")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Accept-Ranges", "bytes")
-        if status == 206:
-            self.send_header("Content-Range", f"bytes {first}-{last}/{len(AUDIO)}")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(bytes(range(256)) * int(seconds * 8000 * 2 / 256))
+    return out.getvalue()
 
 
-async def test_a_providers_recording_streams_with_trunk_credentials_and_ranges(
-    world: World, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    from switchboard.api.routes.voice_webhooks import stream_remote_recording
-    from switchboard.models import Trunk
-    from switchboard.services.exceptions import NotFound, ProviderFailed
+AUDIO = wav_bytes()
 
-    account, token = "AC" + "1" * 32, "provider-token"
-    rec_sid = ids.recording_sid()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProviderRecordings)
-    path = f"/2010-04-01/Accounts/{account}/Recordings/{rec_sid}"
-    _ProviderRecordings.path_ok = path
-    _ProviderRecordings.credentials = "Basic " + base64.b64encode(
-        f"{account}:{token}".encode()).decode()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        async with sessionmaker() as s:
-            s.add(Trunk(tenant_id=world.tenant.id, name=f"carrier-{rec_sid[-6:]}",
-                        integration="twilio", account_sid=account, auth_token=token))
-            await s.commit()
-            row = Recording(recording_sid=rec_sid, tenant_id=world.tenant.id, path=base + path,
-                            source="RecordVerb")
-            response = await stream_remote_recording(s, world.tenant.id, row,
-                                                     range_header="bytes=10-19", timeout=5)
-            assert response.status_code == 206
-            assert response.headers["content-range"] == f"bytes 10-19/{len(AUDIO)}"
-            body = b"".join([bytes(chunk) async for chunk in response.body_iterator])
-            assert response.background is not None
-            await response.background()
-            assert body == AUDIO[10:20]
 
-            whole = await stream_remote_recording(s, world.tenant.id, row, range_header=None,
-                                                  timeout=5)
-            assert whole.status_code == 200
-            assert b"".join([bytes(c) async for c in whole.body_iterator]) == AUDIO
-            assert whole.background is not None
-            await whole.background()
+class Provider:
+    """A provider's recordings API on loopback: optional basic auth, one body per path.
 
-            # Without the trunk's credentials (another tenant) the provider refuses: 502.
-            with pytest.raises(ProviderFailed):
-                await stream_remote_recording(s, world.other.id, row, range_header=None,
-                                              timeout=5)
-            gone = Recording(recording_sid=rec_sid, tenant_id=world.tenant.id,
-                             path=f"{base}/2010-04-01/Accounts/{account}/Recordings/REnone",
-                             source="RecordVerb")
-            with pytest.raises(NotFound):
-                await stream_remote_recording(s, world.tenant.id, gone, range_header=None,
-                                              timeout=5)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-    async with sessionmaker() as s:
-        with pytest.raises(ProviderFailed):  # the provider is down
-            await stream_remote_recording(s, world.tenant.id, row, range_header=None, timeout=2)
+    ``hits`` lists every path requested; ``status`` overrides the answer (e.g. 503).
+    """
+
+    def __init__(self, credentials: str = "") -> None:
+        owner = self
+        self.credentials = credentials
+        self.files: dict[str, bytes] = {}
+        self.hits: list[str] = []
+        self.status: int | None = None
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                owner.hits.append(self.path)
+                status = owner.status
+                body = owner.files.get(self.path)
+                if owner.credentials and self.headers.get("Authorization") != owner.credentials:
+                    status = 401
+                if status is None and body is None:
+                    status = 404
+                self.send_response(status or 200)
+                self.send_header("Content-Type", "audio/x-wav")
+                self.send_header("Content-Length", str(len(body or b"") if not status else 0))
+                self.end_headers()
+                if not status and body is not None:
+                    self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def serve(self, path: str, body: bytes = AUDIO) -> str:
+        self.files[path] = body
+        return self.base + path
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    server = Provider()
+    yield server
+    server.close()
 
 
 # -- an engine reaching the app over real HTTP ------------------------------------------------
@@ -719,7 +698,8 @@ async def test_an_engine_drives_the_app_over_http_signed_as_a_voice_url(
 
 
 async def test_concurrent_repeats_of_a_callback_count_once_and_store_once(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession],
+    provider: Provider,
 ) -> None:
     import asyncio
 
@@ -727,7 +707,7 @@ async def test_concurrent_repeats_of_a_callback_count_once_and_store_once(
     sid, rec_sid = ids.call_sid(), ids.recording_sid()
     done = call_params(world.tenant, sid, CallStatus="completed", CallDuration="30")
     recording = {"AccountSid": world.tenant.account_sid, "CallSid": sid, "RecordingSid": rec_sid,
-                 "RecordingUrl": "https://p.example/r.wav", "RecordingDuration": "5"}
+                 "RecordingUrl": provider.serve("/r.wav"), "RecordingDuration": "5"}
     answers = await asyncio.gather(
         *[post(client, world.tenant, "/api/voice/status", done) for _ in range(4)],
         *[post(client, world.tenant, "/api/voice/recording?type=voicemail", recording)
@@ -762,43 +742,3 @@ async def test_concurrent_repeats_about_an_engine_recording_make_one_voicemail(
     assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
     assert await count(sessionmaker, Voicemail, Voicemail.call_sid == sid) == 1
     assert await count(sessionmaker, TranscriptionJob) == 1
-
-
-async def test_dashboard_playback_streams_a_providers_recording_through(
-    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    from switchboard.models import CallLog, Trunk
-
-    account, token = "AC" + "2" * 32, "provider-token-2"
-    rec_sid = ids.recording_sid()
-    call_sid = ids.call_sid()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProviderRecordings)
-    path = f"/2010-04-01/Accounts/{account}/Recordings/{rec_sid}"
-    _ProviderRecordings.path_ok = path
-    _ProviderRecordings.credentials = "Basic " + base64.b64encode(
-        f"{account}:{token}".encode()).decode()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        async with sessionmaker() as s:
-            s.add(Trunk(tenant_id=world.tenant.id, name=f"carrier-{rec_sid[-6:]}",
-                        integration="twilio", account_sid=account, auth_token=token))
-            row = CallLog(call_sid=call_sid, tenant_id=world.tenant.id, direction="INBOUND",
-                          status="ANSWERED_BY_STAFF", started_at=utcnow(), has_recording=True)
-            s.add(row)
-            s.add(Recording(recording_sid=rec_sid, tenant_id=world.tenant.id, call_sid=call_sid,
-                            path=base + path, source="DialVerb"))
-            await s.commit()
-        response = await client.get("/api/voice/recording", params={"callLogId": row.id},
-                                    headers=world.headers() | {"Range": "bytes=0-9"})
-        assert response.status_code == 206, response.text
-        assert response.content == AUDIO[:10]
-        assert base not in response.text and base not in str(response.headers)
-        foreign = await client.get("/api/voice/recording", params={"callLogId": row.id},
-                                   headers=world.other_headers())
-        assert foreign.status_code == 404
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

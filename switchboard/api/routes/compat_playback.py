@@ -2,7 +2,9 @@
 
 The target of every ``recordingPlaybackUrl``: streams the tenant's audio
 (range requests work) without exposing where files live. Another tenant's
-ids are 404.
+ids are 404. Only stored files are served: a recording a provider reported
+was fetched into storage when its callback arrived, and no URL is ever
+fetched here (a proxy of stored URLs let a tenant read the server's network).
 """
 
 from __future__ import annotations
@@ -10,14 +12,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, Response
 
 from switchboard.api.deps import CurrentPrincipal, DbSession, SettingsDep
-from switchboard.api.routes.voice_webhooks import stream_remote_recording
 from switchboard.services import playback
 from switchboard.services.exceptions import BadRequest
-from switchboard.services.voice_webhooks.callbacks import is_remote
 
 router = APIRouter(prefix="/api/voice/recording", tags=["dashboard: playback"])
 
@@ -25,17 +25,13 @@ router = APIRouter(prefix="/api/voice/recording", tags=["dashboard: playback"])
 @router.get("", response_class=FileResponse, summary="Play a call recording or a voicemail",
             responses={200: {"content": {"audio/wav": {}}}})
 async def play(
-    request: Request,
     principal: CurrentPrincipal,
     session: DbSession,
     settings: SettingsDep,
     call_log_id: Annotated[str | None, Query(alias="callLogId", max_length=64)] = None,
     voicemail_id: Annotated[str | None, Query(alias="voicemailId", max_length=64)] = None,
 ) -> Response:
-    """The WAV of ``callLogId``'s recording or of ``voicemailId`` (exactly one).
-
-    A recording kept at a provider's URL is streamed through, never redirected to.
-    """
+    """The audio of ``callLogId``'s recording or of ``voicemailId`` (exactly one)."""
     if (call_log_id is None) == (voicemail_id is None):
         raise BadRequest("give exactly one of callLogId or voicemailId", field="callLogId")
     if call_log_id is not None:
@@ -43,12 +39,10 @@ async def play(
     else:
         assert voicemail_id is not None
         recording = await playback.voicemail_recording(session, principal.tenant_id, voicemail_id)
-    if is_remote(recording):
-        return await stream_remote_recording(
-            session, principal.tenant_id, recording,
-            range_header=request.headers.get("range"), timeout=settings.carrier_api_timeout,
-        )
     path = await asyncio.to_thread(
         playback.playable_file, settings.resolved_storage_root, recording
     )
-    return FileResponse(path, media_type="audio/wav", filename=f"{recording.recording_sid}.wav")
+    return FileResponse(
+        path, media_type=playback.media_type(recording),
+        filename=f"{recording.recording_sid}.{recording.format}",
+    )

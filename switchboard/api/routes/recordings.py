@@ -5,12 +5,14 @@ This is the ``RecordingUrl`` that recording callbacks and action URLs carry.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from switchboard.api.deps import CurrentPrincipal, DbSession, SettingsDep
 from switchboard.services import calls as call_service
-from switchboard.services.exceptions import NotFound
+from switchboard.services import playback
 
 router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
 
@@ -24,9 +26,9 @@ router = APIRouter(prefix="/api/v1/recordings", tags=["recordings"])
 async def download(
     recording_sid: str, principal: CurrentPrincipal, session: DbSession, settings: SettingsDep
 ) -> FileResponse:
-    """The WAV file of a recording or voicemail of your account."""
+    """The audio file of a recording or voicemail of your account."""
     row = await call_service.get_recording(session, principal.tenant_id, recording_sid)
-    path = settings.resolved_storage_root / row.path
-    if not path.is_file():
-        raise NotFound("Recording file is missing", field="recording_sid")
-    return FileResponse(path, media_type="audio/wav", filename=f"{row.recording_sid}.wav")
+    path = await asyncio.to_thread(playback.playable_file, settings.resolved_storage_root, row)
+    return FileResponse(
+        path, media_type=playback.media_type(row), filename=f"{row.recording_sid}.{row.format}"
+    )

@@ -9,11 +9,11 @@ the URL the request reached is accepted too, for deployments without a
 public base URL. ``/incoming`` answers TwiML; the others answer an empty
 ``<Response/>`` (what a provider expects of a callback).
 
-``GET /recording?callLogId=|voicemailId=`` (the dashboard's playback proxy)
-lives in :mod:`switchboard.api.routes.compat_playback` and serves local
-files; :func:`stream_remote_recording` here streams a recording that a
-provider reported by URL (kept in ``Recording.path``), for that route to call
-when ``services.voice_webhooks.is_remote(recording)``.
+``/recording`` fetches a provider's completed recording (``RecordingUrl``)
+once, through the fetch policy, into storage; ``GET /recording?callLogId=|
+voicemailId=`` (the dashboard's playback, in
+:mod:`switchboard.api.routes.compat_playback`) serves that file and never
+fetches a URL.
 
 These routes need only the database: they work with the engine down.
 """
@@ -23,19 +23,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.background import BackgroundTask
+from fastapi.responses import Response
 
-from switchboard.api.deps import DbSession, SettingsDep
+from switchboard.api.deps import DbSession, RecordingFetcherDep, SettingsDep
 from switchboard.callflow.signature import validate_signature
 from switchboard.callflow.voicedoc.writer import CONTENT_TYPE, render_voice_document
 from switchboard.config import Settings
-from switchboard.models import Recording, utcnow
+from switchboard.models import utcnow
 from switchboard.services import voice_webhooks as service
-from switchboard.services.exceptions import Forbidden, NotFound, ProviderFailed
+from switchboard.services.exceptions import Forbidden
 
 router = APIRouter(prefix="/api/voice", tags=["dashboard: voice webhooks"])
 
@@ -66,9 +63,6 @@ def _form(required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, Any
             }
         ],
     }
-
-
-_PASSED_ON = ("content-type", "content-length", "content-range", "accept-ranges")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,54 +161,15 @@ async def status(webhook: VerifiedWebhook, session: DbSession) -> Response:
 async def recording_callback(
     webhook: VerifiedWebhook,
     session: DbSession,
+    fetcher: RecordingFetcherDep,
     kind: Annotated[str | None, Query(alias="type", pattern="^(voicemail|recording)$")] = None,
 ) -> Response:
-    """Store a recording's metadata; with ``type=voicemail`` the voicemail too."""
+    """Store a recording, its audio fetched once into storage; ``type=voicemail``: a voicemail.
+
+    502 when the provider did not give the audio now: the provider repeats the callback.
+    """
     report = service.RecordingReport.from_form(webhook.fields)
     await service.record_recording(
-        session, report, webhook.caller, voicemail=kind == "voicemail"
+        session, report, webhook.caller, voicemail=kind == "voicemail", fetcher=fetcher
     )
     return _twiml(render_voice_document([]))
-
-
-async def stream_remote_recording(
-    session: AsyncSession, tenant_id: str, row: Recording, *, range_header: str | None,
-    timeout: float,
-) -> StreamingResponse:
-    """Stream a provider's recording (``row.path`` is its URL), which stays on the server.
-
-    The ``Range`` header is passed on and the provider's status (200/206),
-    type, length and range headers come back; the tenant's trunk credentials
-    authenticate to the provider when the URL names the trunk's account.
-
-    Raises:
-        NotFound: the provider has no such recording (404).
-        ProviderFailed: the provider is unreachable or answered another error.
-    """
-    credentials = await service.provider_credentials(session, tenant_id, row.path)
-    client = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
-    request = client.build_request(
-        "GET", row.path, headers={"Range": range_header} if range_header else None
-    )
-    try:
-        upstream = await client.send(request, auth=credentials or httpx.USE_CLIENT_DEFAULT,
-                                     stream=True)
-    except httpx.HTTPError as exc:
-        await client.aclose()
-        raise ProviderFailed("Recording could not be fetched from the provider") from exc
-    if upstream.status_code not in (200, 206):
-        await upstream.aclose()
-        await client.aclose()
-        if upstream.status_code == 404:
-            raise NotFound("Recording not found at the provider", field="recording")
-        raise ProviderFailed(f"Provider answered {upstream.status_code} for the recording")
-
-    async def _close() -> None:
-        await upstream.aclose()
-        await client.aclose()
-
-    headers = {name: upstream.headers[name] for name in _PASSED_ON if name in upstream.headers}
-    return StreamingResponse(
-        upstream.aiter_raw(), status_code=upstream.status_code, headers=headers,
-        background=BackgroundTask(_close),
-    )

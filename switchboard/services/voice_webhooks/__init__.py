@@ -21,7 +21,8 @@ update). Recordings are keyed by recording SID the same way.
 
 Modules: :mod:`.forms` (form parameters, the tenant a webhook concerns),
 :mod:`.rows` (rows keyed by SID), :mod:`.incoming` (the plan served as
-documents), :mod:`.callbacks` (status and recording callbacks).
+documents), :mod:`.callbacks` (status and recording callbacks),
+:mod:`.recording_fetch` (a provider's recording, fetched once into storage).
 """
 
 from switchboard.services.voice_webhooks.callbacks import (
@@ -43,12 +44,20 @@ from switchboard.services.voice_webhooks.incoming import (
     VOICEMAIL_CALLBACK,
     answer_incoming,
 )
+from switchboard.services.voice_webhooks.recording_fetch import (
+    FetchedRecording,
+    RecordingFetcher,
+    RecordingNotFetched,
+)
 
 __all__ = [
     "DEFAULT_GREETING",
     "INCOMING_PATH",
     "VOICEMAIL_CALLBACK",
     "Caller",
+    "FetchedRecording",
+    "RecordingFetcher",
+    "RecordingNotFetched",
     "RecordingReport",
     "WebhookCall",
     "answer_incoming",

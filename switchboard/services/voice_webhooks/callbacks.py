@@ -7,6 +7,7 @@ confirm); applying one twice changes nothing more than applying it once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,10 @@ from switchboard.models.upsert import insert_missing
 from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.transcripts import enqueue_transcription, job_for_recording
 from switchboard.services.voice_webhooks.forms import Caller, RecordingReport, WebhookCall
+from switchboard.services.voice_webhooks.recording_fetch import (
+    RecordingFetcher,
+    RecordingNotFetched,
+)
 from switchboard.services.voice_webhooks.rows import CALL_STATUSES, call_log, ensure_not_foreign
 
 
@@ -77,44 +82,51 @@ async def _count_usage(session: AsyncSession, tenant_id: str, call_sid: str, sec
 
 
 def is_remote(recording: Recording) -> bool:
-    """Whether the recording lives at a provider's URL rather than in our storage."""
+    """Whether the row predates fetching: its path is the provider's URL, not a file here.
+
+    Such a row is never fetched on playback (it is 404 there); its audio is at the provider.
+    """
     return recording.path.startswith(("http://", "https://"))
 
 
 async def record_recording(
-    session: AsyncSession, report: RecordingReport, caller: Caller, *, voicemail: bool
+    session: AsyncSession, report: RecordingReport, caller: Caller, *, voicemail: bool,
+    fetcher: RecordingFetcher,
 ) -> Recording:
     """Store a recording callback: the recording, and for voicemail the message.
 
     A recording the engine already stored (same SID) is updated, never
-    duplicated; so is its voicemail. A new recording from a provider keeps
-    its ``RecordingUrl`` as its path; transcription is queued only for a
-    local file (the worker reads files, not URLs). Both SIDs are looked up in
-    the caller's tenant only.
+    duplicated; so is its voicemail. A new, completed recording from a
+    provider is fetched once into storage through the fetch policy
+    (:mod:`.recording_fetch`) before anything is written, then transcribed
+    like the engine's; when it cannot be fetched the row is kept ``failed``
+    and the call log's ``recording_error`` says why. Both SIDs are looked up
+    in the caller's tenant only.
 
     Raises:
         BadRequest: a new recording without ``RecordingUrl``.
         NotFound: no tenant sent it, or the recording or call belongs to another tenant.
+        ProviderFailed: the provider did not give the audio now (the callback
+            answers 502 and the provider repeats it).
     """
     if caller.tenant is None:
         raise NotFound("No account matches this callback", field="AccountSid")
     tenant_id = caller.tenant.id
     await ensure_not_foreign(session, report.call_sid, tenant_id)
+    owner = await session.scalar(
+        select(Recording.tenant_id).where(Recording.recording_sid == report.recording_sid)
+    )
+    new: dict[str, Any] | None = None
+    not_fetched: str | None = None
+    if owner is None:
+        # Fetch before writing anything: no lock is held while the provider answers.
+        new, not_fetched = await _new_recording(session, report, tenant_id, fetcher)
+    elif owner != tenant_id:
+        raise NotFound("Recording not found", field="RecordingSid")
     if not await _lock_recording(session, report.recording_sid, tenant_id):
-        if not report.recording_url:
-            raise BadRequest("RecordingUrl is required", field="RecordingUrl")
-        await insert_missing(
-            session,
-            Recording,
-            {
-                "recording_sid": report.recording_sid, "tenant_id": tenant_id,
-                "call_sid": report.call_sid, "path": report.recording_url,
-                "source": report.source, "status": report.status[:16],
-                "channels": report.channels or 1, "duration": float(report.duration or 0),
-                "format": "mp3" if report.recording_url.endswith(".mp3") else "wav",
-            },
-            "recording_sid",
-        )
+        if new is None:  # deleted since it was read
+            raise NotFound("Recording not found", field="RecordingSid")
+        await insert_missing(session, Recording, new, "recording_sid")
     recording = await _recording(session, report.recording_sid, tenant_id)
     if is_remote(recording):
         recording.status = report.status[:16]
@@ -122,12 +134,17 @@ async def record_recording(
             recording.duration = float(report.duration)
         if report.channels:
             recording.channels = report.channels
-    elif await job_for_recording(session, recording.id) is None:
+    elif (
+        recording.path and recording.status == "completed"
+        and await job_for_recording(session, recording.id) is None
+    ):
         enqueue_transcription(session, recording)
     stmt = select(CallLog).where(
         CallLog.call_sid == recording.call_sid, CallLog.tenant_id == tenant_id
     )
     row = (await session.execute(stmt)).scalars().first()
+    if row is not None and not_fetched is not None:
+        row.recording_error = not_fetched[:300]
     if voicemail and report.status == "completed":
         recording.source = "Voicemail"
         await _voicemail(session, recording, row)
@@ -137,6 +154,41 @@ async def record_recording(
     elif row is not None and report.status == "completed":
         row.has_recording = True
     return recording
+
+
+async def _new_recording(
+    session: AsyncSession, report: RecordingReport, tenant_id: str, fetcher: RecordingFetcher
+) -> tuple[dict[str, Any], str | None]:
+    """The row of a recording first heard of now, its audio fetched when it is complete.
+
+    Returns:
+        The row's values, and why the audio was not fetched (``None`` when it was).
+    """
+    if not report.recording_url:
+        raise BadRequest("RecordingUrl is required", field="RecordingUrl")
+    values: dict[str, Any] = {
+        "recording_sid": report.recording_sid, "tenant_id": tenant_id,
+        "call_sid": report.call_sid, "path": "", "source": report.source,
+        "status": report.status[:16], "channels": report.channels or 1,
+        "duration": float(report.duration or 0), "format": "wav",
+    }
+    if report.status != "completed":
+        return values, None  # nothing to fetch (yet): the provider has no audio
+    credentials = await provider_credentials(session, tenant_id, report.recording_url)
+    try:
+        fetched = await fetcher.fetch(
+            report.recording_url, tenant_id=tenant_id, recording_sid=report.recording_sid,
+            credentials=credentials,
+        )
+    except RecordingNotFetched as exc:
+        values["status"] = "failed"
+        return values, f"recording not fetched: {exc.reason}"
+    values.update(
+        path=fetched.relative_path, format=fetched.format, size_bytes=fetched.size_bytes,
+        duration=fetched.duration if fetched.duration is not None else values["duration"],
+        channels=fetched.channels or values["channels"],
+    )
+    return values, None
 
 
 async def _lock_recording(session: AsyncSession, recording_sid: str, tenant_id: str) -> bool:
