@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -98,6 +99,12 @@ class Settings(BaseSettings):
     # Rate limit shared by API processes when set (e.g. redis://127.0.0.1:6379/0).
     redis_url: str = ""
     rate_limit_per_minute: int = 200
+    # Sign-in attempts per minute for one e-mail, and from one client address.
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+    login_attempts_per_address_per_minute: int = Field(default=30, ge=1)
+    # Request bodies larger than this are refused (413) before they are read;
+    # a few routes have their own cap (switchboard/api/hardening.py).
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     jwt_access_minutes: int = 30
     jwt_refresh_days: int = 14
     # Admin console: how long a sign-in lasts, and where browser phones reach
@@ -164,6 +171,39 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Public base URL of the API, used for voice URLs and playback links."""
         return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
+
+
+class UnsafeSettings(ValueError):
+    """The settings would expose something they must not (refused before serving)."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names only this machine (``127.x``, ``::1``, ``localhost``)."""
+    name = host.strip().strip("[]").lower()
+    if name in ("localhost", "localhost.localdomain") or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # another name, or 0.0.0.0 / :: (every interface)
+
+
+def ensure_safe_to_serve(settings: Settings) -> None:
+    """Refuse to serve beyond this machine with the development ``SECRET_KEY``.
+
+    The development key is public (it is in this file): with it anyone can
+    sign themselves an admin token. On loopback only this machine's users can
+    reach the API, so development goes on; on any other address the key must
+    be set, whatever ``environment`` is called.
+
+    Raises:
+        UnsafeSettings: ``api_host`` is not loopback and the key is the default.
+    """
+    if settings.secret_key == _DEFAULT_SECRET and not is_loopback_host(settings.api_host):
+        raise UnsafeSettings(
+            f"refusing to serve on {settings.api_host} with the development "
+            "SWITCHBOARD_SECRET_KEY: set a secret key (or listen on 127.0.0.1)"
+        )
 
 
 def new_secret() -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from switchboard.api.app import create_app
 from switchboard.api.health import ComponentHealth, HealthRegistry
-from switchboard.config import Settings
+from switchboard.config import Settings, ensure_safe_to_serve
 from switchboard.engine.recordings import RecordingPolicy
 from switchboard.engine.service import Engine
 from switchboard.engine.simulation import SimulatedPhones
@@ -151,7 +151,12 @@ def freeze_startup_heap() -> None:
 
 
 async def serve(settings: Settings, *, with_worker: bool = True) -> None:
-    """Run engine + API + outbox (+ a worker process) until SIGINT/SIGTERM."""
+    """Run engine + API + outbox (+ a worker process) until SIGINT/SIGTERM.
+
+    Raises:
+        UnsafeSettings: the development secret key on a non-loopback address.
+    """
+    ensure_safe_to_serve(settings)  # before anything starts or listens
     use_realtime_priority(settings.realtime_priority)  # before any thread starts
     database = await open_database(settings)
     # One client for every fetch a tenant steers: voice URLs, Play, callbacks, recordings.

@@ -12,7 +12,7 @@ import typer
 from switchboard import logs
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs
 from switchboard.asterisk.exceptions import AsteriskHarnessError
-from switchboard.config import Settings
+from switchboard.config import Settings, UnsafeSettings, ensure_safe_to_serve
 from switchboard.fetch_policy import LOOPBACK
 from switchboard.simulate import SimulationError, parse_behaviour
 
@@ -49,6 +49,10 @@ def serve_command(
     settings = local_asterisk_settings(Settings())
     if not settings.ari_password:
         _fail("no Asterisk configured: set SWITCHBOARD_ARI_* or run `switchboard asterisk up`")
+    try:
+        ensure_safe_to_serve(settings)
+    except UnsafeSettings as exc:
+        _fail(str(exc))
     asyncio.run(serve(settings, with_worker=not no_worker))
 
 
@@ -61,6 +65,10 @@ def demo_command(
 
     logs.configure(log_level)
     settings = Settings()
+    try:
+        ensure_safe_to_serve(settings)
+    except UnsafeSettings as exc:
+        _fail(str(exc))
     try:
         ensure_rootfs(settings.rootfs_cache, settings.debian_mirror or None, typer.echo)
         instance = AsteriskInstance.create("default", settings=settings)
