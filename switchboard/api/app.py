@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard import __version__
 from switchboard.api.errors import install_error_handlers
+from switchboard.api.hardening import install_hardening
 from switchboard.api.health import HealthRegistry, database_check
 from switchboard.api.openapi import document_error_responses
 from switchboard.api.ratelimit import RateLimiter, build_rate_limiter
@@ -108,6 +109,7 @@ def create_app(
     if sessionmaker is not None:
         app.state.health.register("database", database_check(sessionmaker))
     install_error_handlers(app)
+    install_hardening(app, max_body_bytes=settings.max_body_bytes)
     include_all(app)
 
     def _openapi() -> dict[str, Any]:

@@ -97,6 +97,14 @@ class ValidationFailed(ServiceError):
     default_message = "Validation error"
 
 
+class PayloadTooLarge(ServiceError):
+    """The request body is larger than the route accepts (413)."""
+
+    status = 413
+    code = "payload_too_large"
+    default_message = "Request body too large"
+
+
 class RateLimited(ServiceError):
     """Too many requests for the tenant in the current window (429).
 
