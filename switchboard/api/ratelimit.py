@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from switchboard.config import Settings
+from switchboard.services.exceptions import RateLimited
 
 WINDOW_SECONDS = 60.0
 
@@ -42,8 +43,8 @@ class RateLimiter(Protocol):
 
     limit: int
 
-    async def hit(self, key: str) -> RateDecision:
-        """Record one request for ``key`` if the window has room."""
+    async def hit(self, key: str, limit: int | None = None) -> RateDecision:
+        """Record one request for ``key`` if the window has room (``limit``, default ``.limit``)."""
         ...
 
     async def aclose(self) -> None:
@@ -66,18 +67,19 @@ class MemoryRateLimiter:
         self._clock = clock
         self._hits: dict[str, deque[float]] = {}
 
-    async def hit(self, key: str) -> RateDecision:
+    async def hit(self, key: str, limit: int | None = None) -> RateDecision:
         """Record one request for ``key`` if fewer than ``limit`` were made in the window."""
+        limit = self.limit if limit is None else limit
         now = self._clock()
         hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - self._window:
             hits.popleft()
-        if len(hits) >= self.limit:
+        if len(hits) >= limit:
             wait = hits[0] + self._window - now if hits else self._window
             return RateDecision(allowed=False, retry_after=max(1, math.ceil(wait)))
         hits.append(now)
         self._forget_idle(now)
-        return RateDecision(allowed=True, remaining=self.limit - len(hits))
+        return RateDecision(allowed=True, remaining=limit - len(hits))
 
     def _forget_idle(self, now: float) -> None:
         # Bounded memory: drop keys whose newest hit has left the window.
@@ -128,14 +130,15 @@ class RedisRateLimiter:
         self._namespace = namespace
         self._script: Any = redis.register_script(_SLIDING_WINDOW_LUA)
 
-    async def hit(self, key: str) -> RateDecision:
+    async def hit(self, key: str, limit: int | None = None) -> RateDecision:
         """Record one request for ``key`` atomically in Redis if the window has room."""
+        limit = self.limit if limit is None else limit
         allowed, count, wait_ms = await self._script(
             keys=[self._namespace + key],
-            args=[self.limit, self._window_ms, secrets.token_hex(6)],
+            args=[limit, self._window_ms, secrets.token_hex(6)],
         )
         if int(allowed):
-            return RateDecision(allowed=True, remaining=self.limit - int(count))
+            return RateDecision(allowed=True, remaining=limit - int(count))
         return RateDecision(allowed=False, retry_after=max(1, math.ceil(int(wait_ms) / 1000)))
 
     async def aclose(self) -> None:
@@ -149,3 +152,28 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         client: Redis = Redis.from_url(settings.redis_url)
         return RedisRateLimiter(redis=client, limit=settings.rate_limit_per_minute)
     return MemoryRateLimiter(limit=settings.rate_limit_per_minute)
+
+
+async def check_sign_in(
+    limiter: RateLimiter, settings: Settings, *, email: str, client: str | None
+) -> None:
+    """Count a sign-in attempt per client address and per e-mail; refuse one over either limit.
+
+    Guessing many accounts' passwords from one address, or one account's from
+    many addresses, each meets a limit of its own: ``login_attempts_per_minute``
+    per e-mail and ``login_attempts_per_address_per_minute`` per address (the
+    address the server sees: behind a proxy, set uvicorn's forwarded-allow-ips).
+    The console's sign-in uses it too.
+
+    Raises:
+        RateLimited: too many attempts from this address or for this e-mail.
+    """
+    checks = (
+        (f"login-addr:{client or 'unknown'}", settings.login_attempts_per_address_per_minute),
+        (f"login:{email.strip().lower()}", settings.login_attempts_per_minute),
+    )
+    for key, limit in checks:
+        decision = await limiter.hit(key, limit)
+        if not decision.allowed:
+            raise RateLimited("Too many sign-in attempts", retry_after=decision.retry_after)
+

@@ -67,7 +67,8 @@ async def test_memory_window_slides():
 
 @pytest.fixture
 async def limited_client(tmp_path, sessionmaker) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(tmp_path, rate_limit_per_minute=3), sessionmaker=sessionmaker)
+    app = create_app(make_settings(tmp_path, rate_limit_per_minute=3, login_attempts_per_minute=3),
+                     sessionmaker=sessionmaker)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,

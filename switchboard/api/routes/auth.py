@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from switchboard.api.deps import CurrentPrincipal, DbSession, RateLimiterDep, SettingsDep
+from switchboard.api.ratelimit import check_sign_in
 from switchboard.config import Settings
 from switchboard.models import User
 from switchboard.security import credential_stamp, decode_token, issue_token
 from switchboard.services import users as user_service
-from switchboard.services.exceptions import RateLimited, Unauthorized
+from switchboard.services.exceptions import Unauthorized
 from switchboard.services.roles import Role
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -87,13 +88,16 @@ def _tokens(settings: Settings, user: User, role: Role) -> TokensOut:
 
 @router.post("/login", response_model=TokensOut, summary="Sign in with email and password")
 async def login(
-    body: LoginIn, session: DbSession, settings: SettingsDep, limiter: RateLimiterDep
+    request: Request, body: LoginIn, session: DbSession, settings: SettingsDep,
+    limiter: RateLimiterDep,
 ) -> TokensOut:
-    """Exchange a user's email and password for an access and a refresh token."""
-    # Guessing passwords for one account counts against a limit of its own.
-    decision = await limiter.hit(f"login:{body.email.strip().lower()}")
-    if not decision.allowed:
-        raise RateLimited("Too many sign-in attempts", retry_after=decision.retry_after)
+    """Exchange a user's email and password for an access and a refresh token.
+
+    Attempts are limited per e-mail and per client address (429).
+    """
+    await check_sign_in(
+        limiter, settings, email=body.email, client=request.client.host if request.client else None
+    )
     user = await user_service.authenticate(
         session, body.email, body.password, tenant_id=body.tenant_id
     )
