@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.callflow.rules import (
@@ -30,6 +30,9 @@ from switchboard.services.exceptions import BadRequest, NotFound
 from switchboard.services.numbers import get_number
 
 _YAML_MAX = 256 * 1024
+# A number's rules: the engine compiles them for every call, and a YAML import
+# validates each (an endpoint lookup apiece), so their number is bounded.
+MAX_RULES_PER_NUMBER = 50
 
 
 async def validate_rule(
@@ -98,9 +101,16 @@ async def create_rule(
 
     Raises:
         NotFound: no such active number.
-        BadRequest: the rule is invalid.
+        BadRequest: the rule is invalid, or the number has
+            :data:`MAX_RULES_PER_NUMBER` rules already.
     """
     await get_number(session, tenant_id, number_id)
+    existing = await session.scalar(
+        select(func.count()).select_from(ForwardingRule)
+        .where(ForwardingRule.number_id == number_id)
+    )
+    if (existing or 0) >= MAX_RULES_PER_NUMBER:
+        raise BadRequest(f"A number has at most {MAX_RULES_PER_NUMBER} rules", field="rules")
     checked = await validate_rule(
         session, tenant_id, values, default_ring_timeout=default_ring_timeout
     )
@@ -173,8 +183,9 @@ async def import_yaml(
 
     Raises:
         NotFound: no such active number.
-        BadRequest: the YAML is malformed or a rule is invalid (the field
-            names the rule's index, e.g. ``rules[2].targets``).
+        BadRequest: the YAML is malformed or too large, it has more than
+            :data:`MAX_RULES_PER_NUMBER` rules, or a rule is invalid (the
+            field names the rule's index, e.g. ``rules[2].targets``).
     """
     await get_number(session, tenant_id, number_id)
     if len(text) > _YAML_MAX:
@@ -188,6 +199,8 @@ async def import_yaml(
         raw = []
     if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
         raise BadRequest("rules must be a list of mappings", field="rules")
+    if len(raw) > MAX_RULES_PER_NUMBER:
+        raise BadRequest(f"A number has at most {MAX_RULES_PER_NUMBER} rules", field="rules")
     checked = []
     for index, item in enumerate(raw):
         try:
