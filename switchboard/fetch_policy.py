@@ -281,12 +281,35 @@ class PolicyTransport(httpx.AsyncHTTPTransport):
             raise
 
 
+class _CheckedTransport(httpx.AsyncBaseTransport):
+    """A given transport (a test's fake network) behind the policy's URL check."""
+
+    def __init__(self, policy: FetchPolicy, inner: httpx.AsyncBaseTransport) -> None:
+        self.policy = policy
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Refuse a disallowed URL, then let the inner transport answer."""
+        try:
+            self.policy.check_url(request.url)
+        except FetchRefused as exc:
+            exc.request = request
+            raise
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the inner transport."""
+        await self._inner.aclose()
+
+
 class GuardedClient(httpx.AsyncClient):
     """The HTTP client for every fetch a tenant can steer, bound to a :class:`FetchPolicy`.
 
     Components that fetch for tenants (the voice app, the media cache, the
     outbox, the recording fetcher) take only this type, so no plain client
-    can slip past the policy.
+    can slip past the policy. ``transport`` is for tests that fake the
+    network (``httpx.MockTransport``): URLs are still checked, sockets are
+    the fake's.
     """
 
     def __init__(
@@ -296,9 +319,13 @@ class GuardedClient(httpx.AsyncClient):
         timeout: float | httpx.Timeout = 15.0,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         limits: httpx.Limits | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(
-            transport=PolicyTransport(policy, limits=limits),
+            transport=(
+                PolicyTransport(policy, limits=limits) if transport is None
+                else _CheckedTransport(policy, transport)
+            ),
             trust_env=False,
             timeout=timeout,
             max_redirects=max_redirects,

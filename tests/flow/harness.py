@@ -32,6 +32,7 @@ from switchboard.engine.calls.voice_app import VoiceApp
 from switchboard.engine.media import Media, MediaCache, _key
 from switchboard.engine.recordings import StoredFile
 from switchboard.engine.simulation import SimulatedPhones
+from switchboard.fetch_policy import FetchPolicy, GuardedClient
 from tests.flow.scenarios import DID, NOW, Scenario
 from tests.flow.tape import Replay, VirtualClock, load_tape
 
@@ -193,7 +194,7 @@ class FlowWorld:
         self.recordings = MemoryRecordings()
         self.ami = MemoryAmi()
         self.app = CustomerApp(dict(scenario.documents))
-        self._http = httpx.AsyncClient(transport=httpx.MockTransport(self.app.handler))
+        self._http = GuardedClient(FetchPolicy(), transport=httpx.MockTransport(self.app.handler))
         voice_url = f"{APP_URL}/voice" if scenario.documents else None
         self.route = route_of(scenario, voice_url=voice_url)
         self.tasks: set[asyncio.Task[Any]] = set()

@@ -216,3 +216,11 @@ async def test_environment_proxies_are_ignored(
 def test_components_refuse_a_plain_client() -> None:
     with pytest.raises(TypeError):
         require_guarded(httpx.AsyncClient(), "the outbox")
+
+
+async def test_a_faked_network_still_has_its_urls_checked() -> None:
+    fake = httpx.MockTransport(lambda request: httpx.Response(200, text="fake"))
+    async with GuardedClient(FetchPolicy(), transport=fake) as client:
+        assert (await client.get("http://customer.test/voice")).text == "fake"
+        with pytest.raises(FetchRefused):
+            await client.get("http://169.254.169.254/latest/meta-data")
