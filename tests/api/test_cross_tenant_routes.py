@@ -306,6 +306,7 @@ async def test_tenant_b_reaches_nothing_of_tenant_a_through_any_route(
                         before = after
     assert not failures, "\n".join(failures)
     assert sent_count >= 100
+    print(f"cross-tenant sweep: {len(routes)} routes, {sent_count} requests, 0 leaks")
 
 
 async def test_the_route_walk_fails_on_a_route_it_cannot_aim(app: FastAPI, world: World,
