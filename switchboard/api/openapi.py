@@ -50,7 +50,7 @@ _ERROR_SCHEMAS: dict[Surface, tuple[str, dict[str, Any]]] = {
         },
     ),
 }
-_DOCUMENTED_STATUSES = (400, 401, 403, 404, 409, 422, 429, 451, 500, 502, 503)
+_DOCUMENTED_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 451, 500, 502, 503)
 _METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 
