@@ -9,8 +9,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from switchboard.api.deps import DbSession, RateLimiterDep, SettingsDep
+from switchboard.api.ratelimit import check_sign_in
 from switchboard.security import credential_stamp
 from switchboard.services import users as user_service
+from switchboard.services.exceptions import RateLimited
 from switchboard.web.app import ConsoleRoute
 from switchboard.web.auth import (
     ACCOUNTS_COOKIE,
@@ -67,8 +69,10 @@ async def login(
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_form(request, error="The form expired; please sign in again.",
                            email=email, next_url=_safe_next(next), status_code=403)
-    decision = await limiter.hit(f"login:{email.strip().lower()}")
-    if not decision.allowed:
+    try:  # per e-mail and per client address, as the API's sign-in
+        await check_sign_in(limiter, settings, email=email,
+                            client=request.client.host if request.client else None)
+    except RateLimited:
         return _login_form(request, error="Too many attempts. Wait a minute and try again.",
                            email=email, next_url=_safe_next(next), status_code=429)
     users = await user_service.matching_accounts(session, email, password)
