@@ -31,10 +31,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.api.errors import service_error_response
 from switchboard.services.exceptions import PayloadTooLarge
+from switchboard.services.greetings import MAX_UPLOAD_BYTES
 
 # (method, path pattern, cap in bytes): routes whose bodies are larger by nature.
 ROUTE_BODY_LIMITS: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("PUT", re.compile(r"^/api/v1/numbers/[^/]+/rules\.yaml$"), 256 * 1024),
+    # The console's greeting upload: the audio file plus the multipart form around it.
+    ("POST", re.compile(r"^/console/numbers/[^/]+/greeting$"), MAX_UPLOAD_BYTES + 64 * 1024),
 )
 
 _SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (

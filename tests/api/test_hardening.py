@@ -325,3 +325,17 @@ async def test_a_rule_import_is_capped_in_rules(
     r = await client.post(f"/api/v1/numbers/{number_id}/rules", headers=world.headers("agent"),
                           json={"targets": ["+15125550100"]})
     assert assert_v1_error(r, 400, "bad_request")["field"] == "rules"
+
+
+async def test_the_console_greeting_upload_has_room_for_its_audio(app: FastAPI) -> None:
+    from switchboard.services.greetings import MAX_UPLOAD_BYTES
+
+    path = "/console/numbers/n1/greeting"
+    two_mb = [(b"content-type", b"multipart/form-data; boundary=x"),
+              (b"content-length", str(2 * MB).encode())]
+    status, *_ = await _call(app, "POST", path, headers=two_mb, chunks=_endless(total=2 * MB))
+    assert status != 413
+    too_big = [(b"content-type", b"multipart/form-data; boundary=x"),
+               (b"content-length", str(MAX_UPLOAD_BYTES + 1 * MB).encode())]
+    status, _, _, pulled = await _call(app, "POST", path, headers=too_big, chunks=_endless())
+    assert status == 413 and pulled == 0
