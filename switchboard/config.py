@@ -118,6 +118,19 @@ class Settings(BaseSettings):
     # base URL per integration (twilio, telnyx, plivo); missing ones use the carrier's.
     carrier_api_urls: dict[str, str] = Field(default_factory=dict)
     carrier_api_timeout: float = 5.0
+    # Telnyx signs its webhooks with Ed25519: the account's public key (base64,
+    # from the Telnyx portal) checks them when webhook_validation is on.
+    telnyx_public_key: str = ""
+
+    # Messaging: price of one SMS segment (billed per segment, GSM-7/UCS-2); how
+    # often queued messages are looked for besides the wake-up after a commit;
+    # attempts a transport gets before a message fails.
+    sms_segment_price: str = "0.0079"
+    messaging_poll_seconds: float = 5.0
+    messaging_max_attempts: int = Field(default=5, ge=1, le=20)
+    # The worker applies each tenant's retention (recordings, voicemails,
+    # transcripts, messages older than its days) this often.
+    retention_interval_seconds: float = 3600.0
 
     # Transcription
     whisper_model: str = "tiny.en"

@@ -8,12 +8,13 @@ passes the engine, the shared session factory and the health registry in.
 State available to routes (through ``switchboard.api.deps``):
 ``app.state.settings``, ``.sessionmaker``, ``.health``, ``.engine`` (``None``
 when the API runs alone), ``.rate_limiter``, ``.fetch_client`` (the
-policy-bound HTTP client that fetches providers' recordings).
+policy-bound HTTP client that fetches providers' recordings), ``.messaging``
+(the message sender), ``.notify_outbox``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,6 +33,7 @@ from switchboard.api.sanitize import reject_nul_characters
 from switchboard.config import Settings
 from switchboard.fetch_policy import FetchPolicy, GuardedClient
 from switchboard.models.session import make_engine, make_sessionmaker
+from switchboard.services.messaging.sender import MessageSender, carrier_sender
 
 _DESCRIPTION = (
     "Self-hosted call control on Asterisk. `/api/v1` is the canonical API; the "
@@ -54,9 +56,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     own_fetch_client = app.state.fetch_client is None
     if own_fetch_client:
         app.state.fetch_client = GuardedClient(FetchPolicy.from_settings(settings))
+    own_sender = None
+    if app.state.messaging is None:
+        # Alone, the API sends texts through the carriers' HTTP APIs itself;
+        # ``switchboard serve`` passes its sender, which also has SIP MESSAGE.
+        own_sender = app.state.messaging = carrier_sender(settings, app.state.sessionmaker)
+        own_sender.start()
     try:
         yield
     finally:
+        if own_sender is not None:
+            await own_sender.stop()
+            await own_sender.aclose()
+            app.state.messaging = None
         if own_fetch_client:
             await app.state.fetch_client.aclose()
             app.state.fetch_client = None
@@ -74,6 +86,8 @@ def create_app(
     engine: object | None = None,
     rate_limiter: RateLimiter | None = None,
     fetch_client: GuardedClient | None = None,
+    messaging: MessageSender | None = None,
+    notify_outbox: Callable[[], None] | None = None,
 ) -> FastAPI:
     """Build the API application.
 
@@ -88,6 +102,9 @@ def create_app(
             closed at shutdown.
         fetch_client: The policy-bound client for outbound fetches (``serve``
             shares the engine's); else built from the settings at start-up.
+        messaging: The message sender of this process; else one with the
+            carriers' HTTP transports is run by the lifespan.
+        notify_outbox: Wakes the webhook outbox after a request queued a webhook.
 
     Returns:
         The application; run its lifespan (uvicorn does) before serving.
@@ -103,6 +120,8 @@ def create_app(
     app.state.health = health if health is not None else HealthRegistry()
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
+    app.state.messaging = messaging
+    app.state.notify_outbox = notify_outbox
     app.state.owns_rate_limiter = rate_limiter is None
     app.state.rate_limiter = rate_limiter or build_rate_limiter(settings)
     app.state.fetch_client = fetch_client

@@ -57,6 +57,7 @@ _PREFIXES: tuple[tuple[str, Surface], ...] = (
     ("/api/call-logs", Surface.DASHBOARD),
     ("/api/voicemails", Surface.DASHBOARD),
     ("/api/voice/", Surface.DASHBOARD),
+    ("/api/sms", Surface.DASHBOARD),  # seed 002
 )
 
 _HTTP_CODES = {
@@ -71,6 +72,7 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    451: "compliance_blocked",
     500: "internal_error",
     503: "service_unavailable",
 }

@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this package registers every table."""
 
+from switchboard.models.audit import AuditEntry
 from switchboard.models.base import Base, utcnow
 from switchboard.models.call import (
     CallDirection,
@@ -12,7 +13,15 @@ from switchboard.models.call import (
 )
 from switchboard.models.call_log_indexes import CALL_LOG_FILTER_INDEXES  # noqa: F401
 from switchboard.models.call_request import CallRequest
+from switchboard.models.contact import Contact
 from switchboard.models.inventory import DidInventory
+from switchboard.models.messaging import (
+    DncEntry,
+    Message,
+    MessageStatus,
+    ReviewRequest,
+    SmsConsent,
+)
 from switchboard.models.outbox import DeliveryStatus, WebhookDelivery
 from switchboard.models.rule import ForwardingRule
 from switchboard.models.system import SystemState
@@ -24,6 +33,7 @@ from switchboard.models.voice_usage import VoiceUsage
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Base",
     "CallDirection",
     "CallLeg",
@@ -31,12 +41,18 @@ __all__ = [
     "CallLogStatus",
     "CallRequest",
     "CallStatus",
+    "Contact",
     "DeliveryStatus",
     "DidInventory",
+    "DncEntry",
     "Endpoint",
     "ForwardingRule",
+    "Message",
+    "MessageStatus",
     "PhoneNumber",
     "Recording",
+    "ReviewRequest",
+    "SmsConsent",
     "SystemState",
     "Tenant",
     "Transcript",

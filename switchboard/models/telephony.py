@@ -81,5 +81,8 @@ class PhoneNumber(IdMixin, TimestampMixin, Base):
     voicemail_greeting: Mapped[str | None] = mapped_column(String(200))
     voicemail_max_seconds: Mapped[int] = mapped_column(Integer, nullable=False, default=120)
     sms_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Where an inbound text is posted (the provider's SmsUrl); none: to the desk phones.
+    sms_url: Mapped[str | None] = mapped_column(String(1000))
+    sms_method: Mapped[str] = mapped_column(String(8), nullable=False, default="POST")
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

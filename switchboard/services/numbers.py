@@ -31,8 +31,8 @@ SEARCH_MAX = 50
 
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _STRING_FIELDS = {"friendly_name": 200, "voicemail_greeting": 200}
-_URL_FIELDS = ("voice_url", "voice_fallback_url", "status_callback")
-_METHOD_FIELDS = ("voice_method", "voice_fallback_method", "status_callback_method")
+_URL_FIELDS = ("voice_url", "voice_fallback_url", "status_callback", "sms_url")
+_METHOD_FIELDS = ("voice_method", "voice_fallback_method", "status_callback_method", "sms_method")
 _BOOL_FIELDS = ("record_calls", "voicemail_enabled", "sms_enabled")
 CONFIG_FIELDS = frozenset(
     {*_STRING_FIELDS, *_URL_FIELDS, *_METHOD_FIELDS, *_BOOL_FIELDS,

@@ -35,6 +35,8 @@ class NumberOut(BaseModel):
     voicemail_greeting: str | None
     voicemail_max_seconds: int
     sms_enabled: bool
+    sms_url: str | None
+    sms_method: str
     enabled: bool
     released_at: datetime | None
     created_at: datetime
@@ -53,7 +55,8 @@ class NumberOut(BaseModel):
             record_calls=n.record_calls, voicemail_enabled=n.voicemail_enabled,
             voicemail_greeting=n.voicemail_greeting,
             voicemail_max_seconds=n.voicemail_max_seconds, sms_enabled=n.sms_enabled,
-            enabled=n.enabled, released_at=n.released_at, created_at=n.created_at,
+            sms_url=n.sms_url, sms_method=n.sms_method, enabled=n.enabled,
+            released_at=n.released_at, created_at=n.created_at,
             updated_at=n.updated_at,
         )
 
@@ -121,13 +124,16 @@ class ConfigIn(BaseModel):
     voicemail_enabled: bool | None = None
     voicemail_greeting: str | None = Field(default=None, max_length=200)
     voicemail_max_seconds: int | None = Field(default=None, ge=5, le=600)
+    sms_enabled: bool | None = None
+    sms_url: str | None = Field(default=None, max_length=1000)
+    sms_method: Method | None = None
 
     def changes(self) -> dict[str, Any]:
         """The settings given, in the service's terms."""
         values = self.model_dump(exclude_unset=True, exclude={"routing"})
         for key in ("voice_method", "voice_fallback_method", "status_callback_method",
                     "record_calls", "voicemail_enabled", "voicemail_max_seconds",
-                    "status_callback_events", "friendly_name"):
+                    "status_callback_events", "friendly_name", "sms_enabled", "sms_method"):
             if key in values and values[key] is None:
                 del values[key]
         if self.routing is not None:

@@ -1,0 +1,1 @@
+"""Text messaging: segments, consent keywords, sending, receiving, transports."""
