@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
@@ -34,6 +35,13 @@ from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.scheduling import normal_scheduling_in_child, use_realtime_priority
 from switchboard.services.limits import recording_refusal
+from switchboard.services.messaging.callbacks import INBOUND_KIND
+from switchboard.services.messaging.hooks import MessagingHooks
+from switchboard.services.messaging.replies import send_replies
+from switchboard.services.messaging.sender import OwningSender, carrier_sender
+from switchboard.services.messaging.sip import receive_sip_text
+from switchboard.services.messaging.transport import SipTransport
+from switchboard.services.retention import RetentionSweeper
 from switchboard.services.transcripts import enqueue_transcription, worker_heartbeats
 from switchboard.web import install_console
 
@@ -165,6 +173,9 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     engine = build_engine(
         settings, database.sessionmaker, http=client, on_callbacks=outbox.notify
     )
+    sender = messaging_sender(settings, database.sessionmaker, engine, outbox)
+    retention = RetentionSweeper(database.sessionmaker, storage_root=settings.resolved_storage_root,
+                                 interval=settings.retention_interval_seconds)
     health = HealthRegistry()
     engine_health(engine, health)
     outbox_health(outbox, health)
@@ -172,7 +183,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
         worker_health(database.sessionmaker, health, stale=60)
     app = create_app(
         settings, sessionmaker=database.sessionmaker, health=health, engine=engine,
-        fetch_client=client,
+        fetch_client=client, messaging=sender, notify_outbox=outbox.notify,
     )
     install_console(app)
     server = uvicorn.Server(
@@ -188,6 +199,8 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
     async with client:
         await engine.start()
         outbox.start()
+        sender.start()
+        retention.start()
         worker = await start_worker_process() if with_worker else None
         api = asyncio.create_task(server.serve(), name="api")
         freeze_startup_heap()
@@ -200,9 +213,37 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
             worker.terminate()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(worker.wait(), 15)
+        await retention.stop()
+        await sender.stop()
+        await sender.aclose()
         await outbox.stop()
         await engine.stop()
     await database.engine.dispose()
+
+
+def messaging_sender(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: Engine,
+    outbox: OutboxDispatcher,
+) -> OwningSender:
+    """The message sender: carriers' HTTP APIs and SIP MESSAGE through the engine's Asterisk.
+
+    The engine's received texts are handed to the messaging services, and the
+    outbox hands them the answers of messaging URLs (``<Message>`` replies).
+    """
+    sender = carrier_sender(settings, sessionmaker, extra={"sip": SipTransport(engine.texts.send)},
+                            notify_outbox=outbox.notify)
+    hooks = MessagingHooks(segment_price=settings.sms_segment_price,
+                           notify_sender=sender.notify, notify_outbox=outbox.notify)
+    engine.texts.handler = functools.partial(receive_sip_text, sessionmaker, hooks)
+
+    async def answer(kind: str, params: dict[str, str], body: str) -> None:
+        if kind == INBOUND_KIND and params.get("MessageSid"):
+            await send_replies(sessionmaker, hooks, params["MessageSid"], body)
+
+    outbox.answer_handler = answer
+    return sender
 
 
 async def start_worker_process() -> asyncio.subprocess.Process:

@@ -27,6 +27,9 @@ from switchboard.models import Endpoint, Trunk
 log = logging.getLogger(__name__)
 
 FILENAME = "pjsip_switchboard.conf"
+# Texts (SIP MESSAGE) go to the engine over ARI, never into the DID dialplan:
+# this context has no extension, so Asterisk's dialplan message handler declines.
+MESSAGE_CONTEXT = "switchboard-messages"
 
 
 class CommandRunner(Protocol):
@@ -55,6 +58,7 @@ def _endpoint_lines(ep: Endpoint) -> dict[str, str | int]:
     lines: dict[str, str | int] = {
         "type": "endpoint",
         "context": "switchboard-did",
+        "message_context": MESSAGE_CONTEXT,
         "disallow": "all",
         "allow": "ulaw,alaw,g722",
         "auth": f"{ep.name}-auth",
@@ -97,6 +101,7 @@ def render_pjsip(endpoints: Iterable[Endpoint], trunks: Iterable[Trunk]) -> str:
         endpoint: dict[str, str | int] = {
             "type": "endpoint",
             "context": "switchboard-did",
+            "message_context": MESSAGE_CONTEXT,
             "disallow": "all",
             "allow": "ulaw,alaw",
             "aors": trunk.name,
@@ -161,6 +166,8 @@ class PjsipSync:
         self._ami = ami
         self._path = etc_dir / FILENAME if etc_dir else None
         self._written: str | None = None
+        # PJSIP endpoint names (phones and trunks) in the file Asterisk last loaded.
+        self.endpoint_names: frozenset[str] = frozenset()
 
     async def sync(self, _routes: dict[str, NumberRoute] | None = None) -> bool:
         """Write and reload when the text changed; ``True`` when it did."""
@@ -179,4 +186,8 @@ class PjsipSync:
             await self._ami.command("module reload res_pjsip.so")
             log.info("pjsip configuration reloaded", extra={"endpoints": len(endpoints)})
         self._written = text
+        self.endpoint_names = frozenset(
+            [e.name for e in endpoints]
+            + [t.name for t in trunks if t.kind == "pjsip" and (t.host or t.inbound_match)]
+        )
         return True

@@ -34,6 +34,7 @@ from switchboard.engine.pjsip_sync import PjsipSync
 from switchboard.engine.reconcile import CdrReconciler
 from switchboard.engine.recordings import ASTERISK_SPOOL, RecordingPolicy, RecordingStore
 from switchboard.engine.routing import RoutingTable
+from switchboard.engine.text_messages import TextMessages
 from switchboard.fetch_policy import FetchPolicy, GuardedClient
 from switchboard.models import utcnow
 
@@ -127,6 +128,8 @@ class Engine:
             lookup=self.routing.lookup,
         )
         self.pjsip = PjsipSync(sessionmaker, self.ami, settings.asterisk_etc_dir)
+        # SIP MESSAGE; the composition root sets ``texts.handler`` (engine/text_messages.py).
+        self.texts = TextMessages(self.asterisk, spawn=self._spawn)
         self.routing.on_change(self._routes_changed)
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -185,6 +188,8 @@ class Engine:
     # -- events ----------------------------------------------------------------
 
     def _on_ari_event(self, event: AriEvent) -> None:
+        if self.texts.handle(event):
+            return
         self.calls.on_event(event)
 
     async def _on_ari_connected(self) -> None:
@@ -194,12 +199,24 @@ class Engine:
         except Exception:
             log.exception("could not read the ARI application after connecting")
             return
+        self.texts.forget_subscriptions()
+        await self._follow_texts()
         await self.calls.adopt_orphans(channel_ids)
 
     async def _on_ami_connected(self) -> None:
         self.astdb.invalidate()
         await self.astdb.sync(self.routing.routes)
         await self.pjsip.sync()
+        await self._follow_texts()
+
+    async def _follow_texts(self) -> None:
+        """Receive SIP MESSAGEs of every endpoint and trunk written to PJSIP."""
+        if not self.ari.status.connected:
+            return  # subscribed again on connect
+        try:
+            await self.texts.follow(self.pjsip.endpoint_names)
+        except Exception:
+            log.exception("could not subscribe to SIP messages")
 
     async def _routes_changed(self, routes: dict[str, NumberRoute]) -> None:
         if not self.ami.status.connected:
@@ -208,6 +225,7 @@ class Engine:
         try:
             await self.astdb.sync(routes)
             await self.pjsip.sync()
+            await self._follow_texts()
         except Exception:
             log.exception("astdb/pjsip sync failed; retrying in full on next change")
             self.astdb.invalidate()

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -95,6 +96,7 @@ class _Claimed:
     attempts: int
     retry_from: datetime
     auth_token: str
+    kind: str = ""
 
 
 class OutboxDispatcher:
@@ -141,6 +143,10 @@ class OutboxDispatcher:
         self.delivered = 0
         self.failed_attempts = 0
         self.last_error: str | None = None
+        # Given (kind, params, body) of each delivered row whose answer matters:
+        # a messaging URL's answer carries the texts to send back (set by the
+        # composition root; see services/messaging/replies.py).
+        self.answer_handler: Callable[[str, dict[str, str], str], Awaitable[None]] | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -303,6 +309,7 @@ class OutboxDispatcher:
                     attempts=row.attempts,
                     retry_from=row.retry_from,
                     auth_token=token,
+                    kind=row.kind,
                 )
                 for row, token in rows.all()
             ]
@@ -329,6 +336,8 @@ class OutboxDispatcher:
                 status_code = response.status_code
                 if not response.is_success:
                     error = f"HTTP {status_code}"
+                elif self.answer_handler is not None:
+                    await self._hand_answer(row, response.text)
             except TimeoutError:
                 error = "timeout"
             except FetchRefused as exc:
@@ -337,6 +346,14 @@ class OutboxDispatcher:
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
             self._outcomes.put_nowait(self._outcome(row, status_code, error, permanent=refused))
+
+    async def _hand_answer(self, row: _Claimed, body: str) -> None:
+        handler = self.answer_handler
+        assert handler is not None
+        try:
+            await handler(row.kind, row.params, body)
+        except Exception:  # the delivery itself succeeded; log the handler's fault
+            log.exception("webhook answer handler failed", extra={"delivery_id": row.id})
 
     def _outcome(
         self, row: _Claimed, status_code: int | None, error: str | None, *, permanent: bool = False

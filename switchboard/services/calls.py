@@ -26,6 +26,7 @@ from switchboard.engine.control import (
 )
 from switchboard.models import CallLog, CallRequest, Recording, utcnow
 from switchboard.services.call_logs import get_call_log
+from switchboard.services.compliance import ensure_reachable
 from switchboard.services.exceptions import (
     BadRequest,
     Conflict,
@@ -67,12 +68,14 @@ async def place_outbound(
 
     Raises:
         BadRequest: a number is not E.164, or ``from_number`` is not the tenant's.
+        ComplianceBlocked: ``to_number`` is on the tenant's do-not-call list (451).
         PlanLimitExceeded: the voice minutes are used up, or ``record`` was
             asked for and the recording storage is full.
         ServiceUnavailable: Asterisk could not place the call.
     """
     from_number = normalize_e164(request.from_number, field="from_number")
     to_number = normalize_e164(request.to_number, field="to_number")
+    await ensure_reachable(session, tenant_id, to_number, channel="call")  # 451, nothing dialled
     await ensure_within_limit(session, tenant_id, "voice_minutes")
     if request.record:  # a recording may not start once the plan's storage is full
         await ensure_within_limit(session, tenant_id, "recording_storage")

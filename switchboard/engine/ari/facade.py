@@ -313,6 +313,17 @@ class Ari:
         query: Query = {"variable": name, "value": value}
         await self.transport.request("POST", "asterisk/variable", query)
 
+    async def send_message(self, to: str, from_: str, body: str) -> None:
+        """Send an out-of-call text (``to``: a message destination such as ``pjsip:alice``)."""
+        await self.transport.request("PUT", "endpoints/sendMessage",
+                                     {"to": to, "from": from_, "body": body})
+
+    async def subscribe_endpoints(self, endpoints: Sequence[str]) -> None:
+        """Receive these endpoints' events and texts (``PJSIP/alice``...)."""
+        sources = ",".join(f"endpoint:{name}" for name in endpoints)
+        await self.transport.request("POST", f"applications/{self.transport.app}/subscription",
+                                     {"eventSource": sources})
+
     async def subscribe_only(self, event_types: Sequence[str]) -> list[str]:
         """Ask Asterisk for these event types only; the ids of the channels in the application."""
         application = await self.transport.request(
