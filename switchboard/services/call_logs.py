@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.models import CallDirection, CallLog, CallLogStatus, CallStatus, User, utcnow
+from switchboard.services.contacts import ensure_client
 from switchboard.services.exceptions import BadRequest, Conflict, NotFound
 from switchboard.services.paging import Page, check_paging, paginate
 from switchboard.services.phone import is_e164
@@ -155,8 +156,9 @@ async def create_voice_call(session: AsyncSession, tenant_id: str, spec: VoiceCa
     provider), ``external_id`` its external id.
 
     Raises:
-        NotFound: the business is not the caller's tenant, or the staff
-            member is not one of its users.
+        NotFound: the business is not the caller's tenant, the staff
+            member is not one of its users, or the client is not one of its
+            contacts.
         BadRequest: a field has a value outside its enum or format.
         Conflict: a call with this source id exists.
     """
@@ -165,6 +167,7 @@ async def create_voice_call(session: AsyncSession, tenant_id: str, spec: VoiceCa
     staff = await session.get(User, spec.staff_id)
     if staff is None or staff.tenant_id != tenant_id:
         raise NotFound("Staff member not found", field="staffId")
+    await ensure_client(session, tenant_id, spec.client_id)
     for name, value in (("from", spec.from_number), ("to", spec.to_number)):
         if not is_e164(value):
             raise BadRequest("Invalid E.164 format", field=name)

@@ -181,6 +181,18 @@ async def names_for(session: AsyncSession, tenant_id: str, phones: Iterable[str]
     return {phone: name for phone, name in (await session.execute(stmt)).all()}
 
 
+def outside_party(direction: str, from_number: str, to_number: str) -> str:
+    """The number of the person on the other side of a call (the caller of an inbound one)."""
+    return from_number if direction.upper() == "INBOUND" else to_number
+
+
+async def caller_names(
+    session: AsyncSession, tenant_id: str, calls: Iterable[tuple[str, str, str]]
+) -> dict[str, str]:
+    """Contact names of the outside parties of ``(direction, from, to)`` calls, by number."""
+    return await names_for(session, tenant_id, (outside_party(*c) for c in calls))
+
+
 async def ensure_client(session: AsyncSession, tenant_id: str, client_id: str) -> Contact:
     """A VoiceCall's ``clientId`` must be one of the tenant's contacts.
 

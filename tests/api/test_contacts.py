@@ -137,3 +137,21 @@ async def test_csv_export_streams_every_contact_safely(client: httpx.AsyncClient
         ["'=HYPERLINK(\"x\")", "+15550002000", "", "", ""],
         ["Jane Roe", "+15557654321", "jane@roe.example", "Roe & Sons", "vip;wholesale"],
     ]
+
+
+async def test_call_logs_name_the_contact_on_the_other_side(
+    client: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await client.post("/api/v1/contacts", headers=world.headers(), json=JANE)
+    async with sessionmaker() as s:
+        inbound = await call_log(s, world.tenant, from_number="+15557654321",
+                                 to_number="+15125550123", minutes_ago=2)
+        await call_log(s, world.tenant, direction="OUTBOUND", from_number="+15125550123",
+                       to_number="+15557654321", minutes_ago=1)
+        await call_log(s, world.tenant, from_number="+15550009999")
+    logs = (await client.get("/api/v1/calls/logs", headers=world.headers())).json()["items"]
+    assert [c["contact_name"] for c in logs] == [None, "Jane Roe", "Jane Roe"]
+    one = (await client.get(f"/api/v1/calls/{inbound.call_sid}", headers=world.headers())).json()
+    assert one["contact_name"] == "Jane Roe"
+    other = (await client.get("/api/v1/calls/logs", headers=world.other_headers())).json()
+    assert other["items"] == []

@@ -10,7 +10,19 @@ from __future__ import annotations
 import pytest
 from sb_resource_helpers import assert_v1_error
 
+from switchboard.models import Contact
+
 PATH = "/api/v1/voice-calls"
+CLIENT = "d290f1ee-6c54-4b01-90e6-d701748f0851"  # a contact of the tenant (the seed's example id)
+
+
+@pytest.fixture(autouse=True)
+async def client_contact(world, sessionmaker):
+    """``clientId`` names one of the business's contacts."""
+    async with sessionmaker() as s:
+        s.add(Contact(id=CLIENT, tenant_id=world.tenant.id, name="Jane Client",
+                      phone="+14155550148", tags=[]))
+        await s.commit()
 FIELDS = ["id", "staffId", "clientId", "from", "to", "direction", "status", "price",
           "provider", "sourceId", "externalId", "businessId", "createdAt", "updatedAt"]
 
@@ -80,6 +92,7 @@ async def test_seed_constraints_are_422(client, world, overrides, field):
     ({"price": "five"}, 400, "price"),
     ({"businessId": "d290f1ee-6c54-4b01-90e6-d701748f0851"}, 404, "businessId"),
     ({"staffId": "d290f1ee-6c54-4b01-90e6-d701748f0851"}, 404, "staffId"),
+    ({"clientId": "0b2c7d3e-0000-4000-8000-000000000001"}, 404, "clientId"),
 ])
 async def test_semantic_errors(client, world, overrides, status, field):
     r = await client.post(PATH, headers=world.headers("agent"), json=_body(world, **overrides))

@@ -6,16 +6,20 @@ must not be taken for ``/api/v1/calls/{call_id}``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.api.deps import CurrentPrincipal, DbSession
 from switchboard.api.schemas.call_logs import CallLogOut, CallLogPage
+from switchboard.models import CallLog
 from switchboard.services import call_logs as log_service
 from switchboard.services.call_logs import CallLogFilter
+from switchboard.services.contacts import caller_names
 from switchboard.services.paging import MAX_LIMIT
 
 router = APIRouter(prefix="/api/v1/calls/logs", tags=["call logs"])
@@ -67,6 +71,13 @@ def _paging(
     return _Paging(page=page, limit=limit, cursor=cursor)
 
 
+async def _names(session: AsyncSession, tenant_id: str,
+                 rows: Sequence[CallLog]) -> dict[str, str]:
+    """Contact names of the other side of these calls (one query)."""
+    return await caller_names(session, tenant_id,
+                              ((c.direction, c.from_number, c.to_number) for c in rows))
+
+
 @router.get("", response_model=CallLogPage, summary="Search call logs")
 async def search_logs(
     principal: CurrentPrincipal, session: DbSession, filters: Filters,
@@ -76,14 +87,16 @@ async def search_logs(
     if paging.cursor is not None:
         batch = await log_service.list_after(session, principal.tenant_id, filters,
                                              cursor=paging.cursor, limit=paging.limit)
-        return CallLogPage(items=[CallLogOut.of(c) for c in batch.items], total=None,
+        names = await _names(session, principal.tenant_id, batch.items)
+        return CallLogPage(items=[CallLogOut.of(c, names) for c in batch.items], total=None,
                            page=None, limit=paging.limit, next_cursor=batch.next_cursor)
     number = paging.page or 1
     page = await log_service.list_page(session, principal.tenant_id, filters, page=number,
                                        limit=paging.limit)
     more = number * paging.limit < page.total
     next_cursor = log_service.cursor_after(page.items[-1]) if more and page.items else None
-    return CallLogPage(items=[CallLogOut.of(c) for c in page.items], total=page.total,
+    names = await _names(session, principal.tenant_id, page.items)
+    return CallLogPage(items=[CallLogOut.of(c, names) for c in page.items], total=page.total,
                        page=number, limit=paging.limit, next_cursor=next_cursor)
 
 

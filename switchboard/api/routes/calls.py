@@ -32,6 +32,7 @@ from switchboard.api.schemas.calls import (
 )
 from switchboard.services import calls as call_service
 from switchboard.services.call_logs import get_call_log
+from switchboard.services.contacts import caller_names
 
 router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
 
@@ -70,16 +71,22 @@ async def place_outbound(
 
 
 @router.get("/live", response_model=LiveCallsOut, summary="Calls in progress")
-async def live_calls(principal: CurrentPrincipal, engine: EngineDep) -> LiveCallsOut:
-    """The account's calls in progress, oldest first."""
+async def live_calls(principal: CurrentPrincipal, engine: EngineDep,
+                     session: DbSession) -> LiveCallsOut:
+    """The account's calls in progress, oldest first, with the contact's name of each."""
     calls = call_service.live_calls(engine.control, principal.tenant_id)
-    return LiveCallsOut(items=[LiveCallOut.of(c) for c in calls], total=len(calls))
+    names = await caller_names(session, principal.tenant_id,
+                               ((c.direction, c.from_number, c.to_number) for c in calls))
+    return LiveCallsOut(items=[LiveCallOut.of(c, names) for c in calls], total=len(calls))
 
 
 @router.get("/{call_id}", response_model=CallLogOut, summary="Get a call")
 async def get_call(call_id: str, principal: CurrentPrincipal, session: DbSession) -> CallLogOut:
     """A call by call SID or id (its call-log record)."""
-    return CallLogOut.of(await get_call_log(session, principal.tenant_id, call_id))
+    row = await get_call_log(session, principal.tenant_id, call_id)
+    names = await caller_names(session, principal.tenant_id,
+                               [(row.direction, row.from_number, row.to_number)])
+    return CallLogOut.of(row, names)
 
 
 @router.post("/{call_id}/hangup", status_code=status.HTTP_204_NO_CONTENT, summary="Hang up a call")

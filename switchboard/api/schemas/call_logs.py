@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from switchboard.models import CallLog
+from switchboard.services.contacts import outside_party
 
 
 def recording_playback_url(log: CallLog) -> str | None:
@@ -43,11 +45,16 @@ class CallLogOut(BaseModel):
     price: str
     provider: str
     external_id: str | None
+    contact_name: str | None = Field(
+        default=None, description="Name of the contact on the other side, if they are one"
+    )
 
     @classmethod
-    def of(cls, c: CallLog) -> CallLogOut:
-        """The view of a call-log row."""
+    def of(cls, c: CallLog, names: Mapping[str, str] | None = None) -> CallLogOut:
+        """The view of a call-log row; ``names`` maps contact numbers to names."""
+        party = outside_party(c.direction, c.from_number, c.to_number)
         return cls(
+            contact_name=(names or {}).get(party),
             id=c.id, call_sid=c.call_sid, parent_call_sid=c.parent_call_sid,
             direction=c.direction, status=c.status, call_status=c.call_status,
             from_number=c.from_number, to_number=c.to_number, number_id=c.number_id,

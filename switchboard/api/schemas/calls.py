@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from switchboard.engine.control import LiveCall
 from switchboard.models import Recording
+from switchboard.services.contacts import outside_party
 
 
 class OutboundCallIn(BaseModel):
@@ -50,11 +52,14 @@ class LiveCallOut(BaseModel):
     answered_by: str | None
     connected: bool
     on_hold: bool
+    contact_name: str | None = None
 
     @classmethod
-    def of(cls, call: LiveCall) -> LiveCallOut:
-        """The view of a live call."""
-        return cls(**{name: getattr(call, name) for name in cls.model_fields})
+    def of(cls, call: LiveCall, names: Mapping[str, str] | None = None) -> LiveCallOut:
+        """The view of a live call; ``names`` maps contact numbers to names."""
+        party = outside_party(call.direction, call.from_number, call.to_number)
+        fields = {name: getattr(call, name) for name in cls.model_fields if name != "contact_name"}
+        return cls(**fields, contact_name=(names or {}).get(party))
 
 
 class LiveCallsOut(BaseModel):
