@@ -224,3 +224,25 @@ async def test_retention_deletes_what_is_older_than_each_kind_keeps(
         await s.commit()
         assert await s.scalar(select(func.count()).select_from(Transcript)) == 0
     assert counts["voicemails"] == 1 and list(storage.rglob("*.wav")) == []
+
+
+async def test_changes_to_keys_users_numbers_and_rules_are_audited_without_bodies(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    h = world.headers()
+    created = await client.post("/api/v1/api-keys", headers=h,
+                                json={"name": "ci", "role": "agent"})
+    assert created.status_code == 201, created.text
+    key_id = created.json()["id"]
+    assert (await client.delete(f"/api/v1/api-keys/{key_id}", headers=h)).status_code in (200,
+                                                                                          204)
+    assert (await client.post("/api/v1/numbers/search", headers=h, json={
+        "country": "US", "number_type": "local"})).status_code == 200
+    failed = await client.delete("/api/v1/numbers/no-such-number", headers=h)
+    assert failed.status_code == 404
+    entries = (await client.get("/api/v1/audit", headers=h)).json()["items"]
+    actions = [(e["action"], e["target_id"]) for e in entries]
+    assert actions[:2] == [("api_key.revoke_key", key_id), ("api_key.create_key", None)]
+    assert not any(a.startswith("number.") for a, _ in actions)  # a search and a 404 change nothing
+    assert entries[0]["actor_key_id"] == world.actor("admin").key_id
+    assert "ci" not in str(entries)

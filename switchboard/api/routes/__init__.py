@@ -6,8 +6,9 @@ To add a resource: create ``routes/<resource>.py`` with one ``APIRouter``
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
+from switchboard.api.audit import audited
 from switchboard.api.routes import (
     api_keys,
     auth,
@@ -71,7 +72,25 @@ ALL_ROUTERS: list[APIRouter] = [
 ]
 
 
+# Changes made through these routers are written to the audit log (api/audit.py).
+AUDITED: dict[int, str] = {
+    id(numbers.router): "number",
+    id(compat_numbers.router): "number",
+    id(rules.router): "rule",
+    id(compat_forwarding.router): "rule",
+    id(api_keys.router): "api_key",
+    id(users.router): "user",
+    id(trunks.router): "trunk",
+    id(endpoints.router): "endpoint",
+    id(tenants.router): "tenant",
+}
+
+
 def include_all(app: FastAPI) -> None:
     """Mount every router of :data:`ALL_ROUTERS` on ``app``."""
     for router in ALL_ROUTERS:
-        app.include_router(router)
+        resource = AUDITED.get(id(router))
+        if resource is None:
+            app.include_router(router)
+        else:
+            app.include_router(router, dependencies=[Depends(audited(resource), scope="function")])
