@@ -36,6 +36,7 @@ from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.scheduling import normal_scheduling_in_child, use_realtime_priority
 from switchboard.services.limits import recording_refusal
 from switchboard.services.messaging.callbacks import INBOUND_KIND
+from switchboard.services.messaging.calls import send_from_call
 from switchboard.services.messaging.hooks import MessagingHooks
 from switchboard.services.messaging.replies import send_replies
 from switchboard.services.messaging.sender import OwningSender, carrier_sender
@@ -237,6 +238,7 @@ def messaging_sender(
     hooks = MessagingHooks(segment_price=settings.sms_segment_price,
                            notify_sender=sender.notify, notify_outbox=outbox.notify)
     engine.texts.handler = functools.partial(receive_sip_text, sessionmaker, hooks)
+    engine.calls.executor.send_text = functools.partial(send_from_call, sessionmaker, hooks)
 
     async def answer(kind: str, params: dict[str, str], body: str) -> None:
         if kind == INBOUND_KIND and params.get("MessageSid"):

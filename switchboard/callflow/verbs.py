@@ -146,4 +146,19 @@ class Reject:
     reason: str = "rejected"
 
 
-Verb = Dial | Record | Say | Play | Pause | Gather | Redirect | Hangup | Reject
+@dataclass(frozen=True, slots=True)
+class SendText:
+    """Send a text during the call (``<Sms>``, or ``<Message>`` in a voice document).
+
+    ``to`` defaults to the other party of the call, ``from_`` to the tenant's
+    number on the call; the call goes on at once.
+    """
+
+    body: str
+    to: str | None = None
+    from_: str | None = None
+    media_urls: tuple[str, ...] = ()
+    status_callback: str | None = None
+
+
+Verb = Dial | Record | Say | Play | Pause | Gather | Redirect | Hangup | Reject | SendText

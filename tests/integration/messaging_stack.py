@@ -22,11 +22,13 @@ from tests.integration.engine_helpers import engine_settings
 async def running_stack(
     asterisk: AsteriskInstance, db_url: str, sessionmaker: async_sessionmaker[AsyncSession],
     state_dir: Path,
+    **overrides: object,
 ) -> AsyncIterator[tuple[Engine, httpx.AsyncClient]]:
     """Everything ``switchboard serve`` wires for texts and calls; yields the engine and an
     API client."""
     settings = engine_settings(asterisk, db_url, state_dir).model_copy(
-        update={"environment": "test", "redis_url": "", "messaging_poll_seconds": 0.5})
+        update={"environment": "test", "redis_url": "", "messaging_poll_seconds": 0.5,
+                **overrides})
     async with GuardedClient(FetchPolicy.from_entries(LOOPBACK)) as http:
         outbox = OutboxDispatcher(sessionmaker=sessionmaker, client=http, settings=settings)
         engine = build_engine(settings, sessionmaker, http=http, on_callbacks=outbox.notify)

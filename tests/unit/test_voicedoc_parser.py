@@ -251,3 +251,34 @@ def test_bytes_in_declared_encoding() -> None:
 def test_method_is_case_insensitive() -> None:
     [redirect] = parse_voice_document('<Response><Redirect method="get">/x</Redirect></Response>')
     assert redirect == Redirect(url="/x", method="GET")
+
+
+def test_sms_and_message_verbs_become_texts_sent_during_the_call() -> None:
+    from switchboard.callflow.verbs import SendText
+    from switchboard.callflow.voicedoc.parser import parse_voice_document
+
+    verbs = parse_voice_document(
+        '<Response><Sms to="+15550001111" statusCallback="/sms-status">Your code is 1</Sms>'
+        '<Message><Body>Hello</Body><Media>/card.png</Media></Message>'
+        "<Message>Plain</Message></Response>",
+        base_url="https://app.example/voice",
+    )
+    assert verbs == [
+        SendText(body="Your code is 1", to="+15550001111",
+                 status_callback="https://app.example/sms-status"),
+        SendText(body="Hello", media_urls=("https://app.example/card.png",)),
+        SendText(body="Plain"),
+    ]
+
+
+def test_an_empty_or_oversized_text_verb_is_a_document_error() -> None:
+    import pytest
+
+    from switchboard.callflow.voicedoc.exceptions import VoiceDocumentError
+    from switchboard.callflow.voicedoc.parser import parse_voice_document
+
+    for document in ("<Response><Sms></Sms></Response>",
+                     f"<Response><Message>{'a' * 1601}</Message></Response>",
+                     "<Response><Sms><Media>x</Media></Sms></Response>"):
+        with pytest.raises(VoiceDocumentError):
+            parse_voice_document(document)

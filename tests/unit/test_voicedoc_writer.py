@@ -114,3 +114,14 @@ def test_compiled_forwarding_plan_round_trips_once_engine_fields_are_resolved() 
             served.append(verb)
     assert parse_voice_document(render_voice_document(served)) == served
     assert [type(v).__name__ for v in served] == ["Dial", "Dial", "Play", "Record", "Hangup"]
+
+
+def test_a_text_verb_round_trips_through_the_writer() -> None:
+    from switchboard.callflow.verbs import SendText
+    from switchboard.callflow.voicedoc.parser import parse_voice_document
+    from switchboard.callflow.voicedoc.writer import render_voice_document
+
+    verb = SendText(body="See you at 7", to="+15550001111", from_="+15550002222",
+                    media_urls=("https://m.example/a.png",),
+                    status_callback="https://app.example/s")
+    assert parse_voice_document(render_voice_document([verb])) == [verb]

@@ -40,6 +40,7 @@ from switchboard.callflow.verbs import (
     Redirect,
     Reject,
     Say,
+    SendText,
     Verb,
 )
 from switchboard.callflow.voicedoc.attributes import Attributes, local_name, resolve_url
@@ -79,7 +80,6 @@ _UNSUPPORTED_VERBS = frozenset(
         "Prompt",
         "Queue",
         "Refer",
-        "Sms",
         "Start",
         "Stop",
         "Stream",
@@ -334,6 +334,31 @@ def _redirect(element: _Element, attrs: Attributes) -> Redirect:
     return Redirect(url=resolve_url(url, attrs.base_url), method=attrs.method())
 
 
+def _send_text(element: _Element, attrs: Attributes) -> SendText:
+    """``<Sms>text</Sms>`` or ``<Message>`` (text, or ``<Body>`` and ``<Media>`` nouns)."""
+    bodies, media = [], []
+    for child in element:
+        noun = local_name(child.tag)
+        if noun == "Body" and attrs.verb == "Message":
+            bodies.append(_body(child))
+        elif noun == "Media" and attrs.verb == "Message":
+            url = (child.text or "").strip()
+            media.append(resolve_url(url, attrs.base_url) if url else "")
+        else:
+            raise _bad_nesting(attrs.verb, noun)
+    body = " ".join(bodies) if bodies else _WHITESPACE.sub(" ", element.text or "").strip()
+    if (not body and not any(media)) or len(body) > 1600 or len(media) > 10 or "" in media:
+        raise VoiceDocumentError(
+            "voicedoc-bad-attribute",
+            f"<{attrs.verb}> needs a text of 1 to 1600 characters or up to 10 media URLs",
+            {"verb": attrs.verb},
+        )
+    return SendText(
+        body=body, to=attrs.text("to"), from_=attrs.text("from"), media_urls=tuple(media),
+        status_callback=attrs.url("statusCallback"),
+    )
+
+
 def _hangup(element: _Element, attrs: Attributes) -> Hangup:
     _no_children(element, attrs)
     return Hangup()
@@ -354,4 +379,6 @@ _BUILDERS: dict[str, Callable[[_Element, Attributes], Verb]] = {
     "Redirect": _redirect,
     "Hangup": _hangup,
     "Reject": _reject,
+    "Sms": _send_text,
+    "Message": _send_text,
 }

@@ -33,6 +33,7 @@ from switchboard.callflow.verbs import (
     Redirect,
     Reject,
     Say,
+    SendText,
     Verb,
 )
 
@@ -90,7 +91,20 @@ def _element(verb: Verb) -> ET.Element:
             return ET.Element("Hangup")
         case Reject():
             return ET.Element("Reject", {"reason": verb.reason})
+        case SendText():
+            return _message(verb)
     raise TypeError(f"not a verb: {verb!r}")  # pragma: no cover - Verb is closed
+
+
+def _message(verb: SendText) -> ET.Element:
+    element = ET.Element("Message")
+    _set(element, "to", verb.to)
+    _set(element, "from", verb.from_)
+    _set(element, "statusCallback", verb.status_callback)
+    ET.SubElement(element, "Body").text = verb.body
+    for url in verb.media_urls:
+        ET.SubElement(element, "Media").text = url
+    return element
 
 
 def _say(verb: Say) -> ET.Element:

@@ -9,7 +9,7 @@ rest of the current one, as at the provider.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from switchboard.callflow.verbs import (
@@ -23,6 +23,7 @@ from switchboard.callflow.verbs import (
     Redirect,
     Reject,
     Say,
+    SendText,
     Verb,
 )
 from switchboard.callflow.voicedoc.exceptions import VoiceUrlError
@@ -79,6 +80,9 @@ class FlowExecutor:
         self._recording_url = recording_url
         self._clock = clock
         self.channel.on_answer = self._answered
+        # <Sms>/<Message>: (tenant id, call SID, the call's number, the other party, verb),
+        # set by the composition root (services/messaging/calls.py).
+        self.send_text: Callable[[str, str, str, str, SendText], Awaitable[None]] | None = None
 
     def _answered(self, call: Call) -> None:
         if self._voice_app is not None:
@@ -134,7 +138,20 @@ class FlowExecutor:
             case Reject():
                 await self.hangup(call, reason="busy" if verb.reason == "busy" else "rejected")
                 return False
+            case SendText():
+                await self._send_text(call, verb)
         return True
+
+    async def _send_text(self, call: Call, verb: SendText) -> None:
+        """Hand the text to the messaging services (set by the composition root); go on."""
+        if self.send_text is None or call.route is None:
+            log.warning("text verb skipped: no messaging in this engine")
+            return
+        party = call.from_number if call.direction == "INBOUND" else call.to_number
+        try:
+            await self.send_text(call.route.tenant_id, call.call_sid, call.route.did, party, verb)
+        except Exception:  # a text never breaks the call
+            log.exception("text verb failed")
 
     # -- media -----------------------------------------------------------------
 
