@@ -34,6 +34,7 @@ from switchboard.models.migrate import upgrade
 from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.scheduling import normal_scheduling_in_child, use_realtime_priority
+from switchboard.services.call_directory import CallDirectory
 from switchboard.services.limits import recording_refusal
 from switchboard.services.messaging.callbacks import INBOUND_KIND
 from switchboard.services.messaging.calls import send_from_call
@@ -175,6 +176,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
         settings, database.sessionmaker, http=client, on_callbacks=outbox.notify
     )
     sender = messaging_sender(settings, database.sessionmaker, engine, outbox)
+    directory = call_directory(settings, database.sessionmaker, engine)
     retention = RetentionSweeper(database.sessionmaker, storage_root=settings.resolved_storage_root,
                                  interval=settings.retention_interval_seconds)
     health = HealthRegistry()
@@ -202,6 +204,8 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
         outbox.start()
         sender.start()
         retention.start()
+        await directory.reload(force=True)
+        directory.start()
         worker = await start_worker_process() if with_worker else None
         api = asyncio.create_task(server.serve(), name="api")
         freeze_startup_heap()
@@ -214,6 +218,7 @@ async def serve(settings: Settings, *, with_worker: bool = True) -> None:
             worker.terminate()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(worker.wait(), 15)
+        await directory.stop()
         await retention.stop()
         await sender.stop()
         await sender.aclose()
@@ -246,6 +251,20 @@ def messaging_sender(
 
     outbox.answer_handler = answer
     return sender
+
+
+def call_directory(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], engine: Engine
+) -> CallDirectory:
+    """Do-not-call lists and contact names in memory, for the engine's call path.
+
+    The engine leaves listed numbers out of its dials and shows a contact's
+    name as the caller ID name on the phones it rings.
+    """
+    directory = CallDirectory(sessionmaker, poll_seconds=settings.routing_poll_seconds)
+    engine.calls.executor.call_screen = directory.refusal
+    engine.calls.executor.dialer.caller_name = directory.name
+    return directory
 
 
 async def start_worker_process() -> asyncio.subprocess.Process:

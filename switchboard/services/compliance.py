@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.models import DncEntry
+from switchboard.models.system import SystemState
 from switchboard.services import csv_stream
 from switchboard.services.csv_stream import RowError
 from switchboard.services.exceptions import BadRequest, ComplianceBlocked, NotFound, ServiceError
@@ -23,6 +24,28 @@ from switchboard.services.paging import Page, paginate
 from switchboard.services.phone import normalize_e164
 
 REASON_MAX = 200
+DNC_REVISION = "dnc_revision"
+CONTACTS_REVISION = "contacts_revision"
+
+
+async def bump_revision(session: AsyncSession, key: str) -> None:
+    """Mark the do-not-call lists (``DNC_REVISION``) or contacts as changed.
+
+    In the caller's transaction. Engines keep both in memory
+    (:mod:`.call_directory`) and reload them when the revision moves.
+    """
+    row = (await session.execute(
+        select(SystemState).where(SystemState.key == key).with_for_update()
+    )).scalar_one_or_none()
+    if row is None:
+        session.add(SystemState(key=key, value="1"))
+    else:
+        row.value = str(int(row.value or "0") + 1)
+
+
+async def bump_dnc_revision(session: AsyncSession) -> None:
+    """Mark the do-not-call lists as changed, in the caller's transaction."""
+    await bump_revision(session, DNC_REVISION)
 
 
 def suppression_key(tenant_id: str, phone: str) -> str:
@@ -84,6 +107,7 @@ async def add_dnc(
         return existing, False
     entry = DncEntry(tenant_id=tenant_id, phone=e164, reason=reason.strip(), source=source)
     session.add(entry)
+    await bump_dnc_revision(session)
     await session.flush()
     return entry, True
 
@@ -101,6 +125,7 @@ async def remove_dnc(session: AsyncSession, tenant_id: str, phone: str) -> None:
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise NotFound("Number is not on the do-not-call list", field="phone")
+    await bump_dnc_revision(session)
 
 
 async def list_dnc(

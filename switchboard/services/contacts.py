@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.models import CallLog, Contact, Message, Voicemail
 from switchboard.services import csv_stream
+from switchboard.services.compliance import CONTACTS_REVISION, bump_revision
 from switchboard.services.csv_stream import RowError
 from switchboard.services.exceptions import BadRequest, Conflict, NotFound, ServiceError
 from switchboard.services.paging import Page, paginate
@@ -90,6 +91,7 @@ async def create_contact(session: AsyncSession, tenant_id: str, fields: ContactF
                        details={"contact_id": existing.id})
     contact = Contact(tenant_id=tenant_id, **{"tags": [], **values})
     session.add(contact)
+    await bump_revision(session, CONTACTS_REVISION)
     await session.flush()
     return contact
 
@@ -124,6 +126,7 @@ async def update_contact(
                            details={"contact_id": other.id})
     for key, value in values.items():
         setattr(contact, key, value)
+    await bump_revision(session, CONTACTS_REVISION)
     await session.flush()
     return contact
 
@@ -132,6 +135,7 @@ async def delete_contact(session: AsyncSession, tenant_id: str, contact_id: str)
     """Delete a contact (its calls and messages stay, without the link)."""
     contact = await get_contact(session, tenant_id, contact_id)
     await session.delete(contact)
+    await bump_revision(session, CONTACTS_REVISION)
     await session.flush()
 
 

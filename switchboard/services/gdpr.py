@@ -46,7 +46,12 @@ from switchboard.models import (
 )
 from switchboard.models.base import Base
 from switchboard.services import audit
-from switchboard.services.compliance import suppression_key
+from switchboard.services.compliance import (
+    CONTACTS_REVISION,
+    bump_dnc_revision,
+    bump_revision,
+    suppression_key,
+)
 from switchboard.services.contacts import get_contact
 from switchboard.services.exceptions import BadRequest
 from switchboard.services.phone import normalize_e164
@@ -205,6 +210,7 @@ async def erase(
     if data.dnc:
         session.add(DncEntry(tenant_id=tenant_id, phone=hashed, reason="erased subject",
                              source="gdpr-erase"))
+        await bump_dnc_revision(session)
     if any(c.opted_out for c in data.consents):
         session.add(SmsConsent(tenant_id=tenant_id, phone=hashed, source="gdpr-erase",
                                opted_out=True, opted_out_at=utcnow(), opt_out_keyword="STOP"))
@@ -227,6 +233,8 @@ async def erase(
                 delete(model).where(model.id.in_(row_ids))  # type: ignore[attr-defined]
                 .execution_options(synchronize_session=False)
             )
+    if data.contacts:
+        await bump_revision(session, CONTACTS_REVISION)
     counts = data.counts()
     await audit.record(session, tenant_id, "gdpr.erase", user_id=user_id, key_id=key_id,
                        target_type="subject", details={"counts": counts, "files": len(files)})

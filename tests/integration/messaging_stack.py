@@ -14,7 +14,7 @@ from switchboard.asterisk import AsteriskInstance
 from switchboard.engine.service import Engine
 from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 from switchboard.outbox.delivery import OutboxDispatcher
-from switchboard.runtime import build_engine, messaging_sender
+from switchboard.runtime import build_engine, call_directory, messaging_sender
 from tests.integration.engine_helpers import engine_settings
 
 
@@ -33,9 +33,12 @@ async def running_stack(
         outbox = OutboxDispatcher(sessionmaker=sessionmaker, client=http, settings=settings)
         engine = build_engine(settings, sessionmaker, http=http, on_callbacks=outbox.notify)
         sender = messaging_sender(settings, sessionmaker, engine, outbox)
+        directory = call_directory(settings, sessionmaker, engine)
         await engine.start()
         outbox.start()
         sender.start()
+        await directory.reload(force=True)
+        directory.start()
         try:
             await engine.wait_ready()
             app = create_app(settings, sessionmaker=sessionmaker, engine=engine,
@@ -46,6 +49,7 @@ async def running_stack(
                                              base_url="http://test") as client:
                     yield engine, client
         finally:
+            await directory.stop()
             await sender.stop()
             await sender.aclose()
             await engine.stop()

@@ -146,6 +146,19 @@ class Phone:
             found.append(ReceivedMessage(sender.group(1) if sender else "", body))
         return found
 
+    def invites_from(self) -> list[str]:
+        """The ``From`` header of every INVITE this phone received (the caller ID it shows)."""
+        text = self.trace().replace("\r", "")
+        found = []
+        for packet in re.split(r"^#\n", text, flags=re.M):
+            route = re.match(r"UDP \S+ -> [^:\s]+:(\d+)\n(INVITE sip:[^\n]*\n.*)", packet,
+                             re.S)
+            if route is None or int(route.group(1)) != self.sip_port:
+                continue
+            sender = re.search(r"^From:\s*([^\n;]*)", route.group(2), re.M | re.I)
+            found.append(sender.group(1).strip() if sender else "")
+        return found
+
     def wait_for_message(self, body: str, timeout: float = 15.0) -> ReceivedMessage:
         """The received MESSAGE whose body is ``body``; fails after ``timeout``."""
         deadline = time.monotonic() + timeout

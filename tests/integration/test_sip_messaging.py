@@ -195,3 +195,53 @@ async def test_a_text_is_posted_signed_to_the_messaging_url_and_its_message_answ
         assert (reply.reply_to_sid, reply.status) == (form["MessageSid"], "sent")
     finally:
         app.stop()
+
+
+async def test_a_desk_phone_rung_for_a_contact_shows_the_contact_name(
+    stack, clean_asterisk: AsteriskInstance, sessionmaker, phones: list[Phone], tmp_path: Path,
+) -> None:
+    from switchboard.models import Contact, ForwardingRule
+    from switchboard.models.state import bump_routing_revision
+    from switchboard.services.compliance import CONTACTS_REVISION, bump_revision
+
+    engine, client = stack
+    asterisk = f"{clean_asterisk.host}:{clean_asterisk.sip_port}"
+    tenant_id, headers = await _seed(sessionmaker, carrier_port=5999)
+    alice_name = f"alice{tenant_id[:4]}"
+    async with sessionmaker() as s, s.begin():
+        number = (await s.scalars(select(PhoneNumber).where(PhoneNumber.e164 == DID))).one()
+        s.add(ForwardingRule(tenant_id=tenant_id, number_id=number.id, priority=0,
+                             targets=[f"endpoint:{alice_name}"], ring_timeout=4))
+        s.add(Contact(tenant_id=tenant_id, name="Jane Roe", phone=OUTSIDE, tags=[]))
+        await bump_revision(s, CONTACTS_REVISION)
+        await bump_routing_revision(s)
+    await _endpoints_loaded(clean_asterisk, alice_name)
+    alice = Phone(tmp_path, user=alice_name, domain=asterisk, password="pw-alice-secret",
+                  peer=f"sip:nobody@{asterisk}")
+    phones.append(alice)
+    await asyncio.to_thread(alice.start, registered=True)
+    await engine.routing.reload()
+    for _ in range(100):
+        if engine.calls.executor.dialer.caller_name(tenant_id, OUTSIDE):  # type: ignore[misc]
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the contact never reached the engine's directory")
+    # A real caller (not the simulator, whose targets are simulated too): a Local
+    # channel into the DID context with the contact's number as caller ID.
+    settings = engine.settings
+    async with httpx.AsyncClient(auth=(settings.ari_user, settings.ari_password)) as ari:
+        r = await ari.post(
+            f"http://{settings.asterisk_host}:{settings.ari_port}/ari/channels",
+            params={"endpoint": f"Local/{DID}@switchboard-did", "context": "sb-sim-caller",
+                    "extension": "s", "priority": "1", "callerId": f'"{OUTSIDE}" <{OUTSIDE}>',
+                    "timeout": "30"},
+            json={"variables": {"SB_HOLD": "6"}}, timeout=10)
+        assert r.status_code < 300, r.text
+    for _ in range(150):
+        if alice.invites_from():
+            break
+        await asyncio.sleep(0.1)
+    assert alice.invites_from()[0].startswith('"Jane Roe" <sip:+15557654321@')
+    live = (await client.get("/api/v1/calls/live", headers=headers)).json()["items"]
+    assert [(c["from_number"], c["contact_name"]) for c in live] == [(OUTSIDE, "Jane Roe")]

@@ -85,3 +85,45 @@ async def test_a_voice_document_texts_the_caller_and_another_number_during_the_c
     async with sessionmaker() as s:
         rows = (await s.scalars(select(Message))).all()
     assert {(m.direction, m.call_sid) for m in rows} == {("outbound-call", row.call_sid)}
+
+
+async def test_a_voice_document_dial_to_a_listed_number_rings_nothing(
+    stack, sessionmaker, app: Receiver
+) -> None:
+    """Do-not-call on voice documents: the listed number is left out of the Dial."""
+    from switchboard.models import CallLeg, DncEntry
+    from switchboard.services.compliance import bump_dnc_revision
+
+    engine, _ = stack
+    app.routes["/voice"] = Reply(body=(
+        '<Response><Dial timeout="5" action="/after"><Number>+15550004444</Number></Dial>'
+        "</Response>"))
+    app.routes["/after"] = Reply(body="<Response><Hangup/></Response>")
+    async with sessionmaker() as s, s.begin():
+        tenant = Tenant(name="Aster Grove")
+        s.add(tenant)
+        await s.flush()
+        trunk = Trunk(tenant_id=tenant.id, name=f"lab{tenant.id[:8]}", kind="local",
+                      context="sb-test")
+        s.add(trunk)
+        await s.flush()
+        s.add(PhoneNumber(tenant_id=tenant.id, e164=DID, trunk_id=trunk.id,
+                          voice_url=app.url("/voice")))
+        s.add(DncEntry(tenant_id=tenant.id, phone="+15550004444", reason="litigator"))
+        await bump_dnc_revision(s)
+        await bump_routing_revision(s)
+    await engine.routing.reload()
+    for _ in range(100):
+        if engine.calls.executor.call_screen(tenant.id, "+15550004444"):  # type: ignore[misc]
+            break
+        await asyncio.sleep(0.1)
+    call = await place_call(engine.settings, did=DID, caller=CALLER)
+    row = await wait_for_call_log(sessionmaker, call, timeout=60)
+    assert row is not None
+    await engine.writer.flush()
+    async with sessionmaker() as s:
+        legs = (await s.scalars(select(CallLeg).where(CallLeg.call_sid == row.call_sid,
+                                                      CallLeg.role == "target"))).all()
+    assert legs == []
+    [after] = app.requests_to("/after")
+    assert after.form["DialCallStatus"] == "failed"

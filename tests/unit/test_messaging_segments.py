@@ -84,3 +84,10 @@ def test_review_template_replaces_only_its_three_placeholders() -> None:
                          customer_name="Jane", business_name="Aster Grove",
                          review_link="https://r.example/1")
     assert text == "Hi Jane from Aster Grove: https://r.example/1 {0} {x.y}"
+
+
+def test_a_contact_name_shown_as_caller_id_cannot_break_the_header() -> None:
+    from switchboard.services.call_directory import shown_name
+
+    assert shown_name('Jane "JR" <x>; Roe\\\r\n') == "Jane JR x Roe"
+    assert len(shown_name("a" * 200)) == 40

@@ -6,7 +6,7 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from switchboard import ids
@@ -82,6 +82,9 @@ class Dialer:
         self._edge = edge
         self._writer = writer
         self._recorder = recorder
+        # The name of a caller who is a contact of the tenant (or None), in memory;
+        # set by the composition root (services/call_directory.py).
+        self.caller_name: Callable[[str, str], str | None] | None = None
 
     async def dial(self, call: Call, verb: Dial) -> DialResult:
         """Ring the verb's targets at once; bridge the first to answer.
@@ -156,7 +159,11 @@ class Dialer:
 
     async def _start_leg(self, call: Call, leg: Leg, verb: Dial) -> bool:
         caller_id = verb.caller_id or call.from_number
-        variables = {"CALLERID(num)": caller_id, "CALLERID(name)": caller_id}
+        name = caller_id
+        if self.caller_name is not None and call.route is not None:  # a contact's name
+            name = self.caller_name(call.route.tenant_id, caller_id) or caller_id
+        variables = {"CALLERID(num)": caller_id, "CALLERID(name)": name}
+        shown = caller_id if name == caller_id else f'"{name}" <{caller_id}>'
         variables.update(self._edge.leg_variables(call))
         try:
             # One request: Asterisk dials at once and the leg joins Stasis when it
@@ -167,7 +174,7 @@ class Dialer:
                 channel_id=leg.channel_id,
                 app_args=f"leg,{call.call_sid}",
                 originator=call.channel_id,
-                caller_id=caller_id,
+                caller_id=shown,
                 timeout=max(1, min(600, verb.timeout)),
                 variables=variables,
                 reconnect_wait=0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from switchboard.callflow.verbs import (
@@ -83,6 +84,8 @@ class FlowExecutor:
         # <Sms>/<Message>: (tenant id, call SID, the call's number, the other party, verb),
         # set by the composition root (services/messaging/calls.py).
         self.send_text: Callable[[str, str, str, str, SendText], Awaitable[None]] | None = None
+        # Why a number may not be dialled for a tenant (do-not-call), or None; in memory.
+        self.call_screen: Callable[[str, str], str | None] | None = None
 
     def _answered(self, call: Call) -> None:
         if self._voice_app is not None:
@@ -196,6 +199,8 @@ class FlowExecutor:
             return False
 
     async def _dial(self, call: Call, verb: Dial) -> Next:
+        if self.call_screen is not None and call.route is not None:
+            verb = self._screened(call.route.tenant_id, verb)
         result = await self.dialer.dial(call, verb)
         call.last_outcome = result.outcome
         if result.recording and verb.recording_status_callback and call.route:
@@ -215,6 +220,19 @@ class FlowExecutor:
             extra["DialCallSid"] = result.leg.leg_sid
             extra["DialCallDuration"] = str(result.seconds)
         return await self._follow(call, verb.action, verb.method, extra)
+
+    def _screened(self, tenant_id: str, verb: Dial) -> Dial:
+        """The Dial without the numbers the tenant may not call (do-not-call list)."""
+        assert self.call_screen is not None
+        kept = []
+        for target in verb.targets:
+            refusal = (self.call_screen(tenant_id, target.value)
+                       if target.kind == "number" else None)
+            if refusal is None:
+                kept.append(target)
+            else:
+                log.warning("target not dialled: %s", refusal)
+        return verb if len(kept) == len(verb.targets) else replace(verb, targets=tuple(kept))
 
     async def _record(self, call: Call, verb: Record) -> Next:
         result = await self.recorder.record(call, verb)
