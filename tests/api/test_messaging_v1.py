@@ -308,3 +308,57 @@ async def test_messages_are_listed_per_contact_and_foreign_ids_are_404(
     outbound = (await client.get("/api/v1/sms/messages?direction=outbound",
                                  headers=world.headers())).json()
     assert outbound["total"] == 1
+
+
+async def test_telnyx_send_status_and_inbound_events_signed_with_ed25519(
+    client: httpx.AsyncClient, app: FastAPI, world: World, carrier: object,
+    sessionmaker: async_sessionmaker[AsyncSession], api_settings: Settings,
+) -> None:
+    import base64
+    import json
+    import time
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    api_settings.telnyx_public_key = base64.b64encode(public).decode()
+    async with sessionmaker() as s:
+        tenant = await s.get(Tenant, world.tenant.id)
+        assert tenant is not None
+        tenant.quiet_hours_start = tenant.quiet_hours_end = None
+        await s.commit()
+    await sms_number(sessionmaker, world.tenant, DID, integration="telnyx")
+
+    async def event(kind: str, payload: dict[str, object], *, signer=key) -> int:
+        raw = json.dumps({"data": {"event_type": kind, "id": "ev1",
+                                   "payload": payload}}).encode()
+        stamp = str(int(time.time()))
+        signature = base64.b64encode(signer.sign(stamp.encode() + b"|" + raw)).decode()
+        r = await client.post("/api/messaging/telnyx/status", content=raw, headers={
+            "Content-Type": "application/json", "telnyx-timestamp": stamp,
+            "telnyx-signature-ed25519": signature})
+        return r.status_code
+
+    sid = (await client.post("/api/v1/sms/send", headers=world.headers(), json=_send(
+        media_urls=["https://cdn.example/a.png"]))).json()["sid"]
+    await app.state.messaging.run_once()
+    [sent] = carrier.sent  # type: ignore[attr-defined]
+    assert (sent.carrier, sent.fields["from"], sent.fields["to"], sent.fields["text"],
+            sent.fields["media_urls"], sent.fields["webhook_url"]) == (
+        "telnyx", DID, CUSTOMER, "Your table is ready", ["https://cdn.example/a.png"],
+        f"{BASE}/api/messaging/telnyx/status")
+    finalized = {"id": sent.id, "to": [{"phone_number": CUSTOMER, "status": "delivered"}]}
+    assert await event("message.finalized", finalized,
+                       signer=Ed25519PrivateKey.generate()) == 403
+    assert await event("message.finalized", finalized) == 204
+    got = (await client.get(f"/api/v1/sms/messages/{sid}", headers=world.headers())).json()
+    assert got["status"] == "delivered"
+    assert await event("message.received", {
+        "id": "in-1", "from": {"phone_number": CUSTOMER}, "to": [{"phone_number": DID}],
+        "text": "Thanks!", "media": [{"url": "https://telnyx.example/m.jpg"}]}) == 204
+    inbound = (await client.get("/api/v1/sms/messages?direction=inbound",
+                                headers=world.headers())).json()["items"]
+    assert [(m["from_number"], m["body"], m["media_urls"], m["transport"]) for m in inbound] == [
+        (CUSTOMER, "Thanks!", ["https://telnyx.example/m.jpg"], "telnyx")]
