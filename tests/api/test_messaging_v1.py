@@ -362,3 +362,15 @@ async def test_telnyx_send_status_and_inbound_events_signed_with_ed25519(
                                 headers=world.headers())).json()["items"]
     assert [(m["from_number"], m["body"], m["media_urls"], m["transport"]) for m in inbound] == [
         (CUSTOMER, "Thanks!", ["https://telnyx.example/m.jpg"], "telnyx")]
+
+
+@pytest.mark.parametrize("raw", [b"", b"[]", b'{"data": "x"}', b'{"data": {"payload": [1]}}',
+                                 b'{"data": {"event_type": "message.received", '
+                                 b'"payload": {"to": "x", "media": 3}}}'])
+async def test_malformed_telnyx_events_are_4xx_never_500(
+    client: httpx.AsyncClient, world: World, raw: bytes, api_settings: Settings
+) -> None:
+    api_settings.webhook_validation = False
+    r = await client.post("/api/messaging/telnyx/status", content=raw,
+                          headers={"Content-Type": "application/json"})
+    assert r.status_code in (204, 400, 404), r.text

@@ -212,6 +212,11 @@ async def plivo_status(request: Request, session: DbSession, settings: SettingsD
 
 # -- Telnyx ------------------------------------------------------------------
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (a malformed event)."""
+    return value if isinstance(value, dict) else {}
+
+
 @router.post("/telnyx/inbound", status_code=204, summary="Telnyx: a messaging event")
 @router.post("/telnyx/status", status_code=204, summary="Telnyx: a messaging event")
 async def telnyx_event(
@@ -221,17 +226,19 @@ async def telnyx_event(
     raw = await request.body()
     _check_telnyx(request, settings, raw)
     try:
-        data = json.loads(raw).get("data") or {}
-        payload: dict[str, Any] = data.get("payload") or {}
+        data = _object(json.loads(raw).get("data"))
     except (ValueError, AttributeError):
         raise BadRequest("Not a Telnyx event", field="data") from None
+    payload = _object(data.get("payload"))
     event = str(data.get("event_type") or "")
-    recipients = payload.get("to") or [{}]
-    first = recipients[0] if isinstance(recipients, list) and recipients else {}
+    recipients = payload.get("to")
+    first = _object(recipients[0] if isinstance(recipients, list) and recipients else None)
     if event == "message.received":
         number = await _number_for(session, str(first.get("phone_number", "")), "telnyx")
-        sender = payload.get("from") or {}
-        media = [str(m.get("url")) for m in payload.get("media") or [] if m.get("url")]
+        sender = _object(payload.get("from"))
+        items = payload.get("media")
+        media = [str(m["url"]) for m in (items if isinstance(items, list) else [])
+                 if isinstance(m, dict) and m.get("url")]
         await receive_at_number(
             session, number,
             InboundText(from_number=str(sender.get("phone_number", "")),
@@ -243,7 +250,8 @@ async def telnyx_event(
         )
     elif event in ("message.sent", "message.finalized"):
         message = await _message_for(session, "telnyx", str(payload.get("id") or ""))
-        errors = payload.get("errors") or []
-        code = str(errors[0].get("code")) if errors and isinstance(errors[0], dict) else None
+        errors = payload.get("errors")
+        code = (str(errors[0].get("code")) if isinstance(errors, list) and errors
+                and isinstance(errors[0], dict) else None)
         await apply_status(session, message, str(first.get("status") or ""), error_code=code)
     return Response(status_code=204)
