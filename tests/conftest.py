@@ -3,6 +3,12 @@
 ``db_url`` is parametrised over both backends; a test that takes it (or
 ``sessionmaker``) runs once on each. Each backend gets its own fresh database,
 migrated with Alembic, once per session; rows are wiped before each test.
+
+Tiers: the PostgreSQL twin of every ``db_url`` test, and every test that
+uses ``postgres_url``, is marked ``postgres``; every test that uses an
+Asterisk fixture is marked ``asterisk`` (:func:`pytest_collection_modifyitems`
+does it from the fixtures a test uses, so none can be forgotten). The fast
+tier is ``pytest -m "not asterisk and not postgres"``.
 """
 
 from __future__ import annotations
@@ -69,7 +75,21 @@ def postgres_url() -> Iterator[str]:
 _migrated: dict[str, AsyncEngine] = {}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# Fixtures that start (or build the rootfs of) a real Asterisk.
+ASTERISK_FIXTURES = frozenset({"asterisk_rootfs", "asterisk", "own_asterisk", "asterisk_factory"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the tier of the real parts its fixtures start."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & ASTERISK_FIXTURES and item.get_closest_marker("asterisk") is None:
+            item.add_marker(pytest.mark.asterisk)
+        if "postgres_url" in names and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     url: str = request.getfixturevalue(name)
