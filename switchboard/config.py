@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     transcription_concurrency: int = Field(default=0, ge=0, le=64)
     transcription_lease_seconds: float = 120.0
     transcription_max_attempts: int = 4
+    # Back-off between attempts of a failed job (switchboard/backoff.py; no jitter).
+    transcription_retry_base_seconds: float = 10.0
+    transcription_retry_max_seconds: float = 900.0
 
     @field_validator("fetch_allow", mode="before")
     @classmethod

@@ -45,6 +45,7 @@ from switchboard.callflow.status import (
 )
 from switchboard.models import CallLeg, CallLog
 from switchboard.outbox import enqueue
+from switchboard.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +131,14 @@ class CallLogWriter:
         self._on_callbacks = on_callbacks
         self._queue: asyncio.Queue[_Op | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._tasks = TaskKeeper("call-log writer", log)
         self._idle = asyncio.Event()
         self._idle.set()
 
     def start(self) -> None:
         """Start the writing task."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="call-log-writer")
+            self._task = self._tasks.spawn(self._run(), "call-log-writer")
 
     async def close(self) -> None:
         """Write everything queued, then stop."""

@@ -5,7 +5,8 @@ restarts, must not hammer a server that rejects it, must stop retrying during
 a deliberate shutdown, and must say what state it is in for ``/health/ready``.
 This module holds those rules once:
 
-* :class:`Backoff` — the exponential back-off schedule with jitter.
+* :class:`~switchboard.backoff.Backoff` — the one back-off formula, with jitter
+  (:mod:`switchboard.backoff`; re-exported here for the clients).
 * :class:`QuickFailureTracker` — counts connections that are refused or die
   right after they were established; back-off cannot fix bad credentials, so
   after a few of those in a row the supervisor gives up loudly.
@@ -25,12 +26,25 @@ import asyncio
 import contextlib
 import enum
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from switchboard.backoff import Backoff
+from switchboard.tasks import TaskKeeper
+
+__all__ = [
+    "Backoff",
+    "ConnectionLost",
+    "ConnectionRejected",
+    "ConnectionState",
+    "ConnectionStatus",
+    "ConnectionSupervisor",
+    "QuickFailureTracker",
+    "SupervisedClient",
+]
 
 log = logging.getLogger(__name__)
 
@@ -90,42 +104,6 @@ class ConnectionLost(Exception):  # noqa: N818 - it is a signal, not a bug
         super().__init__(message)
         self.reason = reason
         self.message = message
-
-
-class Backoff:
-    """Exponential back-off with jitter: ``base * 2**n``, capped, times 0.5–1.
-
-    Args:
-        base: first delay in seconds.
-        cap: the largest delay (``Settings.reconnect_max_seconds``).
-        rng: source of uniform numbers in [0, 1); injectable for tests.
-    """
-
-    def __init__(
-        self, *, base: float = 0.5, cap: float = 10.0, rng: Callable[[], float] = random.random
-    ) -> None:
-        if base <= 0 or cap < base:
-            raise ValueError("back-off needs 0 < base <= cap")
-        self._base = base
-        self._cap = cap
-        self._rng = rng
-        self._attempt = 0
-
-    def peek_ceiling(self) -> float:
-        """The upper bound of the next delay, before jitter."""
-        return min(self._cap, self._base * 2.0 ** min(self._attempt, 32))
-
-    def next_delay(self) -> float:
-        """The delay before the next attempt; advances the schedule."""
-        ceiling = self.peek_ceiling()
-        self._attempt += 1
-        # "Equal jitter": never less than half the ceiling, so a fleet of
-        # engines spreads out without any of them retrying immediately.
-        return ceiling / 2 + ceiling / 2 * self._rng()
-
-    def reset(self) -> None:
-        """Start again from the base delay (after a healthy connection)."""
-        self._attempt = 0
 
 
 class QuickFailureTracker:
@@ -212,11 +190,6 @@ class ConnectionSupervisor:
     def status(self) -> ConnectionStatus:
         """The current status snapshot."""
         return self._status
-
-    @property
-    def closing(self) -> bool:
-        """True once :meth:`close` was called: no more reconnects."""
-        return self._closing
 
     def start(self) -> None:
         """Start the reconnect loop; idempotent, and restarts it after a give-up."""
@@ -361,12 +334,13 @@ class ConnectionSupervisor:
 class SupervisedClient:
     """What every supervised client shares: its status, start, waits, close, tasks.
 
-    A subclass sets ``self._supervisor`` and ``self._tasks`` in its constructor
-    and adds its own ``wait_connected`` (its own error types).
+    A subclass sets ``self._supervisor`` and ``self._tasks`` (a
+    :class:`~switchboard.tasks.TaskKeeper`) in its constructor and adds its own
+    ``wait_connected`` (its own error types).
     """
 
     _supervisor: ConnectionSupervisor
-    _tasks: set[asyncio.Task[Any]]
+    _tasks: TaskKeeper
 
     @property
     def status(self) -> ConnectionStatus:
@@ -394,24 +368,12 @@ class SupervisedClient:
     async def close(self) -> None:
         """Stop reconnecting, close the connection, fail what is pending."""
         await self._supervisor.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
-    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        """Run ``coro`` as a kept task whose failure is logged, not lost."""
+    def _spawn(self, work: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """Run ``work`` (a callback's result) as a kept task whose failure is logged."""
 
         async def run() -> Any:
-            try:
-                return await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.exception("%s failed", name)
-                return exc
+            return await work
 
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(run(), name)

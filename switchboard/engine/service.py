@@ -37,6 +37,7 @@ from switchboard.engine.routing import RoutingTable
 from switchboard.engine.text_messages import TextMessages
 from switchboard.fetch_policy import FetchPolicy, GuardedClient
 from switchboard.models import utcnow
+from switchboard.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ class Engine:
         self.texts = TextMessages(self.asterisk, spawn=self._spawn)
         self.routing.on_change(self._routes_changed)
         self._stop = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskKeeper("engine", log)
 
     # -- life cycle ------------------------------------------------------------
 
@@ -155,9 +156,7 @@ class Engine:
         """Stop accepting calls; calls in Stasis stay in Asterisk for the next engine."""
         self._stop.set()
         await self.ari.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         await self.ami.close()
         await self.writer.close()
         if self._own_http:
@@ -173,17 +172,7 @@ class Engine:
         }
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error(
-                "engine task failed", exc_info=task.exception(), extra={"task": task.get_name()}
-            )
+        return self._tasks.spawn(coro, name)
 
     # -- events ----------------------------------------------------------------
 

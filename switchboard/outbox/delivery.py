@@ -26,17 +26,20 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from switchboard.backoff import backoff_delay
 from switchboard.config import Settings
 from switchboard.fetch_policy import FetchRefused, GuardedClient, require_guarded
 from switchboard.logs import bind_call
 from switchboard.models.base import utcnow
+from switchboard.models.lease import LeaseQueue
 from switchboard.models.outbox import UNFINISHED, DeliveryStatus, WebhookDelivery
 from switchboard.models.tenant import Tenant
 from switchboard.outbox.http import signed_request
+from switchboard.tasks import TaskKeeper
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +47,19 @@ _RETRYABLE_STATUS = frozenset({408, 425, 429})
 _RECORD_BATCH = 256
 _TABLE = cast(Table, WebhookDelivery.__table__)
 
+# Rows are claimed with the one lease-and-claim queue (shared with transcription jobs).
+DELIVERIES = LeaseQueue(
+    table=_TABLE,
+    waiting=DeliveryStatus.PENDING.value,
+    held=DeliveryStatus.DELIVERING.value,
+    holder="claimed_by",
+)
+
 # One UPDATE for a batch of outcomes; only rows this dispatcher still holds:
 # a row re-claimed after our lease ran out belongs to its new claimant.
 _RECORD = (
     update(_TABLE)
-    .where(
-        _TABLE.c.id == bindparam("b_id"),
-        _TABLE.c.status == DeliveryStatus.DELIVERING.value,
-        _TABLE.c.claimed_by == bindparam("b_owner"),
-    )
+    .where(DELIVERIES.held_by(bindparam("b_id"), bindparam("b_owner")))
     .values(
         status=bindparam("b_status"),
         attempts=bindparam("b_attempts"),
@@ -64,16 +71,6 @@ _RECORD = (
         claimed_by=None,
     )
 )
-
-
-def backoff_seconds(attempts: int, *, base: float, maximum: float, rng: random.Random) -> float:
-    """Delay before the next try after ``attempts`` failures: exponential, "equal jitter".
-
-    Half the exponential step is fixed and half random, so retries of many
-    rows spread out while each still waits a growing time.
-    """
-    step = min(maximum, base * (2.0 ** max(0, attempts - 1)))
-    return step / 2 + rng.uniform(0, step / 2)
 
 
 def _is_permanent(status_code: int) -> bool:
@@ -137,7 +134,8 @@ class OutboxDispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._main = TaskKeeper("outbox dispatcher", log)
+        self._inflight = TaskKeeper("outbox delivery", log)
         self._outcomes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._next_due: datetime | None = None
         self.delivered = 0
@@ -154,8 +152,7 @@ class OutboxDispatcher:
         """Start delivering in the background."""
         if self._task is None or self._task.done():
             self._stopping = False
-            self._task = asyncio.create_task(self.run(), name=self.name)
-            self._task.add_done_callback(self._log_crash)
+            self._task = self._main.spawn(self.run(), self.name)
 
     async def stop(self, *, grace: float = 5.0) -> None:
         """Stop claiming; let deliveries in flight finish for ``grace`` seconds, then cancel.
@@ -190,10 +187,6 @@ class OutboxDispatcher:
             "last_error": self.last_error,
         }
 
-    def _log_crash(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("outbox dispatcher crashed", exc_info=task.exception())
-
     # -- main loop ---------------------------------------------------------
 
     async def run(self) -> None:
@@ -211,15 +204,12 @@ class OutboxDispatcher:
                         self.last_error = f"claim failed: {exc}"
                         log.warning("outbox claim failed", exc_info=True)
                 for row in claimed:
-                    task = asyncio.create_task(self._deliver(row))
-                    self._inflight.add(task)
-                    task.add_done_callback(self._delivery_done)
+                    self._inflight.spawn(self._deliver(row), f"{self.name}-{row.id}")
                 if claimed and len(claimed) == free:
                     continue  # there may be more ready right now
                 await self._sleep()
         finally:
-            if self._inflight:
-                await asyncio.wait(self._inflight)
+            await self._inflight.wait()
             # Record what was delivered before going away (bounded: the
             # database may be what is failing).
             with contextlib.suppress(TimeoutError):
@@ -236,17 +226,10 @@ class OutboxDispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
-    def _delivery_done(self, task: asyncio.Task[None]) -> None:
-        self._inflight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("outbox delivery task failed", exc_info=task.exception())
-
     # -- claiming ----------------------------------------------------------
 
     async def claim(self, *, limit: int) -> list[_Claimed]:
         """Lease up to ``limit`` rows that are due and first in their call's order."""
-        now = utcnow()
-        lease_until = now + timedelta(seconds=self._settings.outbox_lease_seconds)
         earlier = aliased(WebhookDelivery)
         blocked = (
             select(earlier.id)
@@ -257,40 +240,16 @@ class OutboxDispatcher:
             )
             .exists()
         )
-        due = or_(
-            and_(
-                WebhookDelivery.status == DeliveryStatus.PENDING.value,
-                WebhookDelivery.next_attempt_at <= now,
-            ),
-            and_(
-                WebhookDelivery.status == DeliveryStatus.DELIVERING.value,
-                WebhookDelivery.lease_until < now,
-            ),
-        )
-        candidates = (
-            select(WebhookDelivery.id)
-            .where(due, ~blocked)
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.sequence)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         async with self._sessionmaker() as session, session.begin():
-            ids = list((await session.scalars(candidates)).all())
-            if not ids:
-                return []
-            # Re-check ``due`` so a row claimed meanwhile (SQLite) is not taken twice.
-            result = await session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids), due)
-                .values(
-                    status=DeliveryStatus.DELIVERING.value,
-                    lease_until=lease_until,
-                    claimed_by=self.name,
-                )
-                .returning(WebhookDelivery.id)
-                .execution_options(synchronize_session=False)
+            taken = await DELIVERIES.claim(
+                session,
+                holder=self.name,
+                now=utcnow(),
+                lease_seconds=self._settings.outbox_lease_seconds,
+                limit=limit,
+                where=(~blocked,),
+                order_by=(WebhookDelivery.sequence,),
             )
-            taken = [row_id for (row_id,) in result.all()]
             if not taken:
                 return []
             rows = await session.execute(
@@ -376,11 +335,11 @@ class OutboxDispatcher:
         self.failed_attempts += 1
         self.last_error = error
         deadline = row.retry_from + timedelta(hours=self._settings.outbox_retry_hours)
-        delay = backoff_seconds(
+        delay = backoff_delay(
             attempts,
             base=self._settings.outbox_backoff_base_seconds,
-            maximum=self._settings.outbox_backoff_max_seconds,
-            rng=self._rng,
+            cap=self._settings.outbox_backoff_max_seconds,
+            jitter=self._rng.random,
         )
         next_at = now + timedelta(seconds=delay)
         permanent = permanent or (status_code is not None and _is_permanent(status_code))

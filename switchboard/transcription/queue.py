@@ -1,28 +1,39 @@
 """The transcription job queue in the database: claim, renew, finish, retry.
 
-A job is claimed by one UPDATE that sets its lease: on PostgreSQL the row is
-picked with ``FOR UPDATE SKIP LOCKED`` so workers never wait on each other;
-on SQLite (one writer at a time) the same UPDATE repeats the claim condition
-in its WHERE, so a row another worker took in between is not taken twice.
-Every later write is conditional on still holding the lease
-(``worker_id`` and ``status='running'``): a worker that lost its job to a
-lease expiry cannot finish it a second time.
+Jobs are claimed with the one lease-and-claim queue
+(:class:`switchboard.models.lease.LeaseQueue`, shared with the webhook
+outbox): on PostgreSQL the row is picked with ``FOR UPDATE SKIP LOCKED`` so
+workers never wait on each other; on SQLite (one writer at a time) the claim's
+UPDATE repeats the claim condition, so a row another worker took in between
+is not taken twice. Every later write is conditional on still holding the
+lease (``worker_id`` and ``status='running'``): a worker that lost its job to
+a lease expiry cannot finish it a second time. A failed attempt waits the one
+back-off formula (:mod:`switchboard.backoff`, without jitter) before the job
+is due again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
+from switchboard.backoff import backoff_delay
 from switchboard.models import TranscriptionJob, utcnow
+from switchboard.models.lease import LeaseQueue
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+JOBS = LeaseQueue(
+    table=cast(Table, TranscriptionJob.__table__),
+    waiting=QUEUED,
+    held=RUNNING,
+    holder="worker_id",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,19 +44,6 @@ class ClaimedJob:
     recording_id: str
     model: str | None
     attempts: int
-
-
-def backoff_seconds(attempts: int, *, base: float = 10.0, cap: float = 900.0) -> float:
-    """Delay before retry number ``attempts`` (exponential, capped)."""
-    return float(min(cap, base * 2.0 ** max(0, attempts - 1)))
-
-
-def _claimable(now: datetime, max_attempts: int) -> ColumnElement[bool]:
-    job = TranscriptionJob
-    return or_(
-        and_(job.status == QUEUED, job.next_attempt_at <= now),
-        and_(job.status == RUNNING, job.lease_until < now, job.attempts < max_attempts),
-    )
 
 
 def _rowcount(result: Any) -> int:
@@ -59,10 +57,9 @@ async def fail_abandoned(session: AsyncSession, *, max_attempts: int) -> int:
         How many jobs were marked ``failed``.
     """
     now = utcnow()
-    job = TranscriptionJob
     result = await session.execute(
-        update(job)
-        .where(job.status == RUNNING, job.lease_until < now, job.attempts >= max_attempts)
+        update(TranscriptionJob)
+        .where(JOBS.abandoned(now, max_attempts=max_attempts))
         .values(
             status=FAILED,
             lease_until=None,
@@ -84,38 +81,26 @@ async def claim(
         The claimed job, or None when nothing is due.
     """
     now = utcnow()
-    job = TranscriptionJob
-    due = _claimable(now, max_attempts)
-    pick = (
-        select(job.id)
-        .where(due)
-        .order_by(job.next_attempt_at, job.created_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+    taken = await JOBS.claim(
+        session,
+        holder=worker_id,
+        now=now,
+        lease_seconds=lease_seconds,
+        limit=1,
+        order_by=(TranscriptionJob.created_at,),
+        max_attempts=max_attempts,
+        count_attempt=True,
+        values={"updated_at": now},
     )
-    stmt = (
-        update(job)
-        .where(job.id == pick, due)
-        .values(
-            status=RUNNING,
-            worker_id=worker_id,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=job.attempts + 1,
-            updated_at=now,
-        )
-        .returning(job.id, job.recording_id, job.model, job.attempts)
-        .execution_options(synchronize_session=False)
-    )
-    row = (await session.execute(stmt)).first()
-    if row is None:
+    if not taken:
         return None
-    return ClaimedJob(id=row[0], recording_id=row[1], model=row[2], attempts=int(row[3]))
-
-
-def _held(job_id: str, worker_id: str) -> ColumnElement[bool]:
     job = TranscriptionJob
-    return and_(job.id == job_id, job.worker_id == worker_id, job.status == RUNNING)
+    row = (
+        await session.execute(
+            select(job.id, job.recording_id, job.model, job.attempts).where(job.id == taken[0])
+        )
+    ).one()
+    return ClaimedJob(id=row[0], recording_id=row[1], model=row[2], attempts=int(row[3]))
 
 
 async def renew(
@@ -123,13 +108,14 @@ async def renew(
 ) -> bool:
     """Extend the lease of a job still held; False when it was lost."""
     now = utcnow()
-    result = await session.execute(
-        update(TranscriptionJob)
-        .where(_held(job_id, worker_id))
-        .values(lease_until=now + timedelta(seconds=lease_seconds), updated_at=now)
-        .execution_options(synchronize_session=False)
+    return await JOBS.renew(
+        session,
+        job_id,
+        holder=worker_id,
+        now=now,
+        lease_seconds=lease_seconds,
+        values={"updated_at": now},
     )
-    return _rowcount(result) == 1
 
 
 async def mark_done(session: AsyncSession, job_id: str, *, worker_id: str) -> bool:
@@ -138,13 +124,8 @@ async def mark_done(session: AsyncSession, job_id: str, *, worker_id: str) -> bo
     Returns:
         False when the lease was lost: the caller must roll back.
     """
-    result = await session.execute(
-        update(TranscriptionJob)
-        .where(_held(job_id, worker_id))
-        .values(status=DONE, lease_until=None, last_error=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(result) == 1
+    values = {"status": DONE, "last_error": None, "updated_at": utcnow()}
+    return await JOBS.release(session, job_id, holder=worker_id, values=values)
 
 
 async def mark_failed(
@@ -155,6 +136,8 @@ async def mark_failed(
     reason: str,
     retryable: bool,
     max_attempts: int,
+    retry_base_seconds: float,
+    retry_max_seconds: float,
 ) -> str | None:
     """Record a failed attempt: retry later with back-off, or end as ``failed``.
 
@@ -163,21 +146,16 @@ async def mark_failed(
     """
     now = utcnow()
     final = not retryable or job.attempts >= max_attempts
-    values: dict[str, Any] = {"lease_until": None, "last_error": reason[:2000], "updated_at": now}
+    values: dict[str, Any] = {"last_error": reason[:2000], "updated_at": now}
     if final:
         values["status"] = FAILED
     else:
-        values.update(
-            status=QUEUED,
-            worker_id=None,
-            next_attempt_at=now + timedelta(seconds=backoff_seconds(job.attempts)),
+        delay = backoff_delay(
+            job.attempts, base=retry_base_seconds, cap=retry_max_seconds, jitter=None
         )
-    result = await session.execute(
-        update(TranscriptionJob)
-        .where(_held(job.id, worker_id))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if _rowcount(result) != 1:
+        values.update(
+            status=QUEUED, worker_id=None, next_attempt_at=now + timedelta(seconds=delay)
+        )
+    if not await JOBS.release(session, job.id, holder=worker_id, values=values):
         return None
     return FAILED if final else QUEUED

@@ -79,6 +79,8 @@ class WorkerOptions:
     concurrency: int = 1
     lease_seconds: float = 120.0
     max_attempts: int = 4
+    retry_base_seconds: float = 10.0
+    retry_max_seconds: float = 900.0
     poll_seconds: float = 1.0
     heartbeat_seconds: float = 10.0
     summary_seconds: float = 60.0
@@ -90,6 +92,8 @@ class WorkerOptions:
             concurrency=default_concurrency(settings),
             lease_seconds=settings.transcription_lease_seconds,
             max_attempts=settings.transcription_max_attempts,
+            retry_base_seconds=settings.transcription_retry_base_seconds,
+            retry_max_seconds=settings.transcription_retry_max_seconds,
         )
         fields = {k: v for k, v in overrides.items() if v is not None}
         return cls(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **fields})
@@ -287,6 +291,8 @@ class TranscriptionWorker:
                 reason=reason,
                 retryable=retryable,
                 max_attempts=self._options.max_attempts,
+                retry_base_seconds=self._options.retry_base_seconds,
+                retry_max_seconds=self._options.retry_max_seconds,
             )
             if status == queue.FAILED and self._on_failed is not None:
                 await self._on_failed(session, job.recording_id, reason)

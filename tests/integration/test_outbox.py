@@ -22,7 +22,7 @@ from webhook_receiver import Received, Receiver, Reply
 from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 from switchboard.models import CallLog, WebhookDelivery, utcnow
 from switchboard.outbox import enqueue
-from switchboard.outbox.delivery import OutboxDispatcher, backoff_seconds
+from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.outbox.http import IDEMPOTENCY_HEADER
 from switchboard.services.exceptions import NotFound
 from switchboard.services.webhooks import get_delivery, list_deliveries, replay_delivery
@@ -284,16 +284,6 @@ async def test_list_and_get_deliveries_are_per_tenant(
         ).one()
         with pytest.raises(NotFound):
             await get_delivery(session, tenant_id=tenant_id, delivery_id=theirs.id)
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    import random
-
-    rng = random.Random(7)
-    delays = [backoff_seconds(n, base=1.0, maximum=60.0, rng=rng) for n in range(1, 10)]
-    assert 0.5 <= delays[0] <= 1.0
-    assert 4.0 <= delays[3] <= 8.0
-    assert all(30.0 <= d <= 60.0 for d in delays[6:])
 
 
 async def test_lease_shorter_than_a_request_is_refused(

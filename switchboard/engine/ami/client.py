@@ -51,6 +51,7 @@ from switchboard.engine.connection import (
     QuickFailureTracker,
     SupervisedClient,
 )
+from switchboard.tasks import TaskKeeper
 
 if TYPE_CHECKING:
     from switchboard.config import Settings
@@ -119,7 +120,7 @@ class AmiClient(AmiOperations, SupervisedClient):
         self._ping_timeout = ping_timeout
         self._manager: OneShotManager | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskKeeper("ami", log)
         self._supervisor = ConnectionSupervisor(
             name="ami",
             session=self._session,

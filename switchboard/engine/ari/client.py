@@ -66,6 +66,7 @@ from switchboard.engine.connection import (
     QuickFailureTracker,
     SupervisedClient,
 )
+from switchboard.tasks import TaskKeeper
 
 if TYPE_CHECKING:
     from switchboard.config import Settings
@@ -140,7 +141,7 @@ class AriClient(SupervisedClient):
         self._ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[RestResponse]] = {}
         self._ids = itertools.count(1)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskKeeper("ari", log)
         self._lanes = [
             AriClient(
                 host=host,
