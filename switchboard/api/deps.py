@@ -211,4 +211,3 @@ def require_role(role: Role | str) -> Callable[..., Coroutine[Any, Any, Principa
 
 AdminPrincipal = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 AgentPrincipal = Annotated[Principal, Depends(require_role(Role.AGENT))]
-ReaderPrincipal = CurrentPrincipal

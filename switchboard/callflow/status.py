@@ -126,8 +126,3 @@ def replay(events: Iterable[CallEvent], start: CallLogStatus | str = INITIAL_STA
     for event in events:
         status = next_status(status, event)
     return status
-
-
-def moves_every_status(event: CallEvent) -> bool:
-    """Whether ``event`` sets one status whatever the call's status was."""
-    return _MOVES[event][0] is None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -137,24 +136,3 @@ async def prune_deliveries(session: AsyncSession, *, finished_before: datetime) 
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def delivery_view(row: WebhookDelivery) -> dict[str, Any]:
-    """The API's JSON shape of a delivery (camelCase, ISO timestamps)."""
-    return {
-        "id": row.id,
-        "callSid": row.call_sid,
-        "kind": row.kind,
-        "url": row.url,
-        "method": row.method,
-        "params": row.params,
-        "sequence": row.sequence,
-        "status": row.status,
-        "attempts": row.attempts,
-        "nextAttemptAt": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-        "lastError": row.last_error,
-        "lastStatusCode": row.last_status_code,
-        "idempotencyKey": row.idempotency_key,
-        "createdAt": row.created_at.isoformat(),
-        "deliveredAt": row.delivered_at.isoformat() if row.delivered_at else None,
-    }

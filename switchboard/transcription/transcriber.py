@@ -170,11 +170,6 @@ class Transcriber:
             skipped_channels=skipped,
         )
 
-    def transcribe_samples(self, samples: Samples) -> str:
-        """Transcribe one 16 kHz channel already in memory (benchmarks, tests)."""
-        found, _ = self._transcribe_channel(samples, 0, None)
-        return " ".join(s.text for s in found)
-
     def _transcribe_channel(
         self, samples: Samples, channel: int, speaker: str | None
     ) -> tuple[list[Segment], str]:

@@ -1,4 +1,4 @@
-"""AMI message mapping: panoramisk messages to plain dicts, AstDB parsing, action builders."""
+"""AMI message mapping: panoramisk messages to plain dicts, CLI output, action builders."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from panoramisk.message import Message
 
 from switchboard.engine.ami.messages import (
     command_output,
-    db_tree_from_events,
     header,
     is_error,
     message_to_dict,
     originate_action,
-    parse_database_show,
 )
 
 # Recorded from Asterisk 22.10: `Action: Command` / `Command: database show sbt`.
@@ -24,14 +22,6 @@ RECORDED_COMMAND = (
     "Output: /sbt/c                                            : v 2                      \r\n"
     "Output: 2 results found."
 )
-
-# Recorded from Asterisk 22.10: `Action: DBGetTree` / `Family: sbt` (events only).
-RECORDED_TREE = [
-    {"Event": "DBGetTreeResponse", "Key": "/sbt/a/b", "Val": "v1", "ActionID": "t-1"},
-    {"Event": "DBGetTreeResponse", "Key": "/sbt/c", "Val": "v 2", "ActionID": "t-1"},
-    {"Event": "DBGetTreeComplete", "ActionID": "t-1", "EventList": "Complete", "ListItems": "2"},
-]
-
 
 def test_message_becomes_plain_str_dict_without_panoramisk_extras() -> None:
     message = Message.from_line(
@@ -69,15 +59,6 @@ def test_recorded_command_output_is_joined_lines() -> None:
 def test_single_line_command_output() -> None:
     message = Message.from_line("Response: Success\r\nOutput: only line")
     assert command_output(message) == "only line"
-
-
-def test_database_show_output_parses_to_keys_relative_to_the_family() -> None:
-    output = command_output(Message.from_line(RECORDED_COMMAND))
-    assert parse_database_show(output, "sbt") == {"a/b": "v1", "c": "v 2"}
-
-
-def test_recorded_db_get_tree_events_parse_to_the_same_entries() -> None:
-    assert db_tree_from_events(RECORDED_TREE, "sbt") == {"a/b": "v1", "c": "v 2"}
 
 
 def test_originate_into_dialplan_with_variables_and_ids() -> None:

@@ -9,8 +9,7 @@ the action dicts the wrapper sends. Nothing here does I/O.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 ActionFields = dict[str, str | list[str]]
@@ -18,7 +17,6 @@ ActionFields = dict[str, str | list[str]]
 ActionInput = Mapping[str, str | list[str]]
 
 _SKIPPED = frozenset({"content"})
-_DB_SHOW_LINE = re.compile(r"^(/\S.*?)\s*:\s?(.*)$")
 
 
 def message_to_dict(message: Mapping[str, Any]) -> dict[str, str]:
@@ -67,40 +65,6 @@ def command_output(response: Mapping[str, Any]) -> str:
         content = response.get("content") or ""
         return str(content).removesuffix("--END COMMAND--").rstrip("\n")
     return "\n".join(str(line) for line in lines)
-
-
-def _relative(path: str, family: str) -> str:
-    prefix = f"/{family.strip('/')}/"
-    return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
-
-
-def parse_database_show(output: str, family: str) -> dict[str, str]:
-    """Parse ``database show FAMILY`` output into ``{key: value}``.
-
-    Keys are relative to ``family`` (``/sb/did/100`` under ``sb`` is ``did/100``).
-    The CLI pads values with spaces, so trailing spaces are stripped (prefer the
-    ``DBGetTree`` action, which keeps values exact). The trailing
-    "N results found." line is ignored.
-    """
-    entries: dict[str, str] = {}
-    for line in output.splitlines():
-        match = _DB_SHOW_LINE.match(line.strip())
-        if match:
-            entries[_relative(match.group(1).rstrip(), family)] = match.group(2).rstrip()
-    return entries
-
-
-def db_tree_from_events(events: Iterable[Mapping[str, str]], family: str) -> dict[str, str]:
-    """Collect ``DBGetTreeResponse`` events into ``{key: value}`` relative to ``family``."""
-    entries: dict[str, str] = {}
-    for event in events:
-        if (header(event, "Event") or "") != "DBGetTreeResponse":
-            continue
-        event_family = (header(event, "Family") or "").strip("/")
-        key = header(event, "Key") or ""
-        path = key if key.startswith("/") else f"/{event_family}/{key}"
-        entries[_relative(path, family)] = header(event, "Val") or ""
-    return entries
 
 
 def originate_action(

@@ -21,18 +21,14 @@ from switchboard.engine.ami.messages import (
     ActionFields,
     ActionInput,
     command_output,
-    db_tree_from_events,
     originate_action,
-    parse_database_show,
 )
 
-_NOT_FOUND = "database entry not found"
 _NOT_DELETED = (
     "database entry not deleted",
     "database entry could not be deleted",
     "database entry not found",
 )
-_UNKNOWN_ACTION = "invalid/unknown command"
 _REMEMBERED_ORIGINATES = 10_000
 
 
@@ -41,7 +37,6 @@ class AmiOperations(abc.ABC):
 
     def __init__(self) -> None:
         self._originates: OrderedDict[str, asyncio.Future[dict[str, str]]] = OrderedDict()
-        self._has_db_get_tree: bool | None = None
 
     @abc.abstractmethod
     async def send_action(
@@ -59,23 +54,6 @@ class AmiOperations(abc.ABC):
         """Store ``value`` at ``family/key``."""
         await self.send_action({"Action": "DBPut", "Family": family, "Key": key, "Val": value})
 
-    async def db_get(self, family: str, key: str) -> str | None:
-        """The value at ``family/key``, or ``None`` when there is none."""
-        try:
-            messages = await self.send_action({"Action": "DBGet", "Family": family, "Key": key})
-        except AmiActionError as exc:
-            if exc.asterisk_message.lower() == _NOT_FOUND:
-                return None
-            raise
-        for message in messages:
-            if message.get("Event") == "DBGetResponse":
-                return message.get("Val", "")
-        return None
-
-    async def db_del(self, family: str, key: str) -> bool:
-        """Delete ``family/key``; returns whether there was something to delete."""
-        return await self._delete({"Action": "DBDel", "Family": family, "Key": key})
-
     async def db_deltree(self, family: str, key: str | None = None) -> bool:
         """Delete a whole family (or the subtree under ``key``)."""
         fields: ActionFields = {"Action": "DBDelTree", "Family": family}
@@ -91,31 +69,6 @@ class AmiOperations(abc.ABC):
                 return False
             raise
         return True
-
-    async def db_get_tree(self, family: str, key: str | None = None) -> dict[str, str]:
-        """Every entry under ``family`` (or ``family/key``), keys relative to ``family``.
-
-        Uses the ``DBGetTree`` action where Asterisk has it, else parses the CLI
-        ``database show``.
-        """
-        if self._has_db_get_tree is not False:
-            fields: ActionFields = {"Action": "DBGetTree", "Family": family}
-            if key is not None:
-                fields["Key"] = key
-            try:
-                events = await self.send_action(fields)
-            except AmiActionError as exc:
-                message = exc.asterisk_message.lower()
-                if message == _NOT_FOUND:
-                    return {}
-                if message != _UNKNOWN_ACTION:
-                    raise
-                self._has_db_get_tree = False
-            else:
-                self._has_db_get_tree = True
-                return db_tree_from_events(events, family)
-        path = f"{family}/{key}" if key else family
-        return parse_database_show(await self.command(f"database show {path}"), family)
 
     # CLI, recording -------------------------------------------------------
 
@@ -138,20 +91,6 @@ class AmiOperations(abc.ABC):
         fields: ActionFields = {"Action": "StopMixMonitor", "Channel": channel}
         if mixmonitor_id:
             fields["MixMonitorID"] = mixmonitor_id
-        await self.send_action(fields)
-
-    async def get_var(self, variable: str, channel: str | None = None) -> str:
-        """A global (or channel) variable or dialplan function value."""
-        fields: ActionFields = {"Action": "Getvar", "Variable": variable}
-        if channel:
-            fields["Channel"] = channel
-        return (await self.send_action(fields))[0].get("Value", "")
-
-    async def set_var(self, variable: str, value: str, channel: str | None = None) -> None:
-        """Set a global (or channel) variable."""
-        fields: ActionFields = {"Action": "Setvar", "Variable": variable, "Value": value}
-        if channel:
-            fields["Channel"] = channel
         await self.send_action(fields)
 
     async def ping(self) -> float:
