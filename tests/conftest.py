@@ -85,7 +85,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         names = set(getattr(item, "fixturenames", ()))
         if names & ASTERISK_FIXTURES and item.get_closest_marker("asterisk") is None:
             item.add_marker(pytest.mark.asterisk)
-        if "postgres_url" in names and item.get_closest_marker("postgres") is None:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = "postgres" in (callspec.params.values() if callspec else ())
+        if ("postgres_url" in names or on_postgres) and item.get_closest_marker("postgres") is None:
             item.add_marker(pytest.mark.postgres)
 
 

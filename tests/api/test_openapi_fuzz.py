@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from switchboard.models.session import make_engine, make_sessionmaker
 from switchboard.services import api_keys, tenants, users
 from switchboard.services.roles import Role
 from tests.api.conftest import make_settings
+from tests.eventually import eventually_blocking
 
 MAX_EXAMPLES = 12
 FRAMING_HEADERS = {"content-length", "transfer-encoding", "host", "connection"}
@@ -112,7 +112,12 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def _alive(thread: threading.Thread) -> bool:
+    assert thread.is_alive(), "uvicorn died"
+    return True
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def live_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveApi]:
@@ -134,10 +139,8 @@ def live_api(
     )
     thread = threading.Thread(target=server.run, name="fuzz-uvicorn", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    eventually_blocking(lambda: _alive(thread) and server.started, timeout=20,
+                        what="uvicorn started")
     try:
         yield LiveApi(url=f"http://127.0.0.1:{port}", key=key, known_ids=known_ids)
     finally:

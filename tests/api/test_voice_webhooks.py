@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import socket
 import threading
-import time
 import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -43,11 +42,17 @@ from switchboard.models import (
     utcnow,
 )
 from tests.api.conftest import World, make_settings
+from tests.eventually import eventually_blocking
 
 DID = "+15557770100"
 FIRST, SECOND, ON_BUSY = "+15550001001", "+15550001002", "+15550001003"
 BASE = "http://testserver"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _alive(thread: threading.Thread) -> bool:
+    assert thread.is_alive(), "uvicorn died"
+    return True
 
 
 @pytest.fixture
@@ -639,10 +644,8 @@ def live_app(tmp_path: Path, db_url: str) -> Iterator[str]:
                                            log_level="warning", ws="none", http="h11"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    eventually_blocking(lambda: _alive(thread) and server.started, timeout=20,
+                        what="uvicorn started")
     try:
         yield base
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard.config import Settings
 from switchboard.models import Tenant, WebhookDelivery
 from switchboard.outbox import enqueue
+from tests.eventually import eventually
 
 TOKEN = "fedcba9876543210fedcba9876543210"
 
@@ -71,16 +71,20 @@ async def wait_for(
     predicate: Callable[[list[WebhookDelivery]], bool],
     timeout: float = 15.0,
 ) -> list[WebhookDelivery]:
-    """Poll the outbox until ``predicate`` holds; fail with the rows when it never does."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        current = await rows(sessionmaker)
-        if predicate(current):
-            return current
-        if asyncio.get_running_loop().time() > deadline:
-            states = [(r.call_sid, r.sequence, r.status, r.attempts) for r in current]
-            raise AssertionError(f"outbox never reached the expected state: {states}")
-        await asyncio.sleep(0.05)
+    """The outbox's rows once ``predicate`` holds; fails with the rows when it never does."""
+    last: list[WebhookDelivery] = []
+
+    async def settled() -> tuple[list[WebhookDelivery]] | None:
+        nonlocal last
+        last = await rows(sessionmaker)
+        return (last,) if predicate(last) else None
+
+    try:
+        (current,) = await eventually(settled, timeout=timeout, what="the outbox's state")
+    except AssertionError as exc:
+        states = [(r.call_sid, r.sequence, r.status, r.attempts) for r in last]
+        raise AssertionError(f"{exc}: {states}") from None
+    return current
 
 
 def all_finished(current: list[WebhookDelivery]) -> bool:

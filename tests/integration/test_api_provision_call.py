@@ -24,6 +24,7 @@ from switchboard.services.carrier_sip import TELNYX_SIGNALLING
 from switchboard.services.roles import Role
 from switchboard.simulate import place_call, wait_for_call_log
 from tests.api import sb_fake_carrier as fc
+from tests.eventually import eventually
 from tests.integration.engine_helpers import CALLER, DID, engine_settings
 
 pytestmark = pytest.mark.asterisk
@@ -68,14 +69,12 @@ async def api(engine, sessionmaker, carrier_url) -> AsyncIterator[httpx.AsyncCli
 
 async def _route_settles(engine: Engine, predicate, timeout: float = 20.0) -> None:
     """Wait (bounded) until the engine's own revision watcher loaded a matching route."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
+
+    def loaded() -> bool:
         route = engine.routing.lookup(DID)
-        if route is not None and predicate(route):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the engine never loaded the change")
+        return route is not None and predicate(route)
+
+    await eventually(loaded, timeout=timeout, what="the engine loading the change")
 
 
 async def test_number_and_rule_made_through_the_api_route_a_real_call(api, engine, sessionmaker):
@@ -128,14 +127,11 @@ async def test_add_phone_makes_a_pjsip_trunk_in_the_real_asterisk(api, clean_ast
     assert [t["integration"] for t in trunks] == ["telnyx"]
     name = trunks[0]["name"]
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    shown = ""
-    while loop.time() < deadline:
+    async def endpoint_shown() -> str:
         shown = await asyncio.to_thread(clean_asterisk.cli, f"pjsip show endpoint {name}")
-        if "Unable to find" not in shown and f"{name}-identify" in shown:
-            break
-        await asyncio.sleep(0.2)
+        return shown if "Unable to find" not in shown and f"{name}-identify" in shown else ""
+
+    shown = await eventually(endpoint_shown, timeout=20, interval=0.2, what=f"endpoint {name}")
     assert f"Endpoint:  {name}" in shown, shown
     assert "sip:sip.telnyx.com" in shown  # where its calls go out
     for address in TELNYX_SIGNALLING:  # where the carrier's calls are recognised from

@@ -18,6 +18,7 @@ from switchboard.engine.ari.events import AriEvent, ChannelEvent
 from switchboard.engine.ari.exceptions import AriAuthError, AriNotConnected, AriNotFound
 from switchboard.engine.ari.facade import Ari
 from switchboard.engine.connection import ConnectionState
+from tests.eventually import eventually
 
 pytestmark = pytest.mark.asterisk
 
@@ -25,26 +26,17 @@ StartAsterisk = Callable[[str], AsteriskInstance]
 
 
 class Recorder:
-    """Collects events and counts (re)connects, with waits on conditions."""
+    """Collects events and counts (re)connects."""
 
     def __init__(self) -> None:
         self.events: list[AriEvent] = []
         self.connects = 0
-        self._changed = asyncio.Event()
 
     def on_event(self, event: AriEvent) -> None:
         self.events.append(event)
-        self._changed.set()
 
     async def on_connected(self) -> None:
         self.connects += 1
-        self._changed.set()
-
-    async def until(self, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
 
     def of(self, kind: str, channel_id: str) -> list[Any]:
         return [
@@ -89,7 +81,7 @@ async def test_connects_and_lists_channels(clean_asterisk: AsteriskInstance) -> 
         assert await ari.request("GET", "channels") == []
         application = await ari.request("GET", f"applications/{ari.app}")
         assert application["name"] == ari.app
-        await recorder.until(lambda: recorder.connects == 1)
+        await eventually(lambda: recorder.connects == 1)
 
 
 async def test_originated_local_channel_reports_stasis_start_and_destroyed(
@@ -107,7 +99,7 @@ async def test_originated_local_channel_reports_stasis_start_and_destroyed(
             variables={"SB_WAIT": "1"},
         )
         assert channel.id == channel_id
-        await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
+        await eventually(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
         started = recorder.of("StasisStart", channel_id)
         assert len(started) == 1
         assert started[0].args == ("outbound", "42")
@@ -135,11 +127,11 @@ async def test_channel_variables_round_trip_over_the_websocket(
         await Ari(ari).originate(
             "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
         )
-        await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
+        await eventually(lambda: bool(recorder.of("StasisStart", channel_id)))
         await Ari(ari).channel(channel_id).set_variable("SB_NOTE", "hello world")
         assert await Ari(ari).channel(channel_id).get_variable("SB_NOTE") == "hello world"
         await Ari(ari).channel(channel_id).hangup()
-        await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
+        await eventually(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
 
 
 async def test_concurrent_requests_each_get_their_own_answer(
@@ -154,7 +146,7 @@ async def test_concurrent_requests_each_get_their_own_answer(
         )
         # An originated channel joins the app when it answers; until then it
         # refuses channel operations (409 "Channel not in Stasis application").
-        await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
+        await eventually(lambda: bool(recorder.of("StasisStart", channel_id)))
         names = [f"SB_VAR_{n}" for n in range(40)]
         await asyncio.gather(*(Ari(ari).channel(channel_id).set_variable(n, f"value {n}") for n in names))
         values = await asyncio.gather(*(Ari(ari).channel(channel_id).get_variable(n) for n in names))
@@ -176,7 +168,7 @@ async def test_rest_lanes_spread_requests_and_events_stay_on_the_main_connection
         await Ari(ari).originate(
             "Local/answer@sb-test", channel_id=channel_id, variables={"SB_WAIT": "20"}
         )
-        await recorder.until(lambda: bool(recorder.of("StasisStart", channel_id)))
+        await eventually(lambda: bool(recorder.of("StasisStart", channel_id)))
         await asyncio.gather(*(Ari(ari).channel(channel_id).set_variable(f"SB_L{n}", str(n)) for n in range(30)))
         # The originate went on the first lane, kept for dials; the 30 requests at
         # once (and the GET before) spread over the other lanes; none used the
@@ -187,7 +179,7 @@ async def test_rest_lanes_spread_requests_and_events_stay_on_the_main_connection
         assert sum(lane.requests_sent for lane in others) == 31
         assert ari.requests_sent == 0
         await Ari(ari).channel(channel_id).hangup()
-        await recorder.until(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
+        await eventually(lambda: bool(recorder.of("ChannelDestroyed", channel_id)))
         # With every lane down, requests fall back to the main connection.
         for lane in ari.lanes:
             await lane.close()
@@ -231,9 +223,9 @@ async def test_reconnects_by_itself_after_asterisk_restarts(
     recorder = Recorder()
     async with ari_client(instance, recorder) as ari:
         await ari.wait_connected(10)
-        await recorder.until(lambda: recorder.connects == 1)
+        await eventually(lambda: recorder.connects == 1)
         await asyncio.to_thread(instance.restart)
-        await recorder.until(lambda: recorder.connects == 2, timeout=60)
+        await eventually(lambda: recorder.connects == 2, timeout=60)
         await ari.wait_connected(10)
         assert (await ari.request("GET", f"applications/{ari.app}"))["name"] == ari.app
 
@@ -253,7 +245,7 @@ async def test_dead_connection_is_detected_by_ping_and_replaced(
         finally:
             os.kill(pid, signal.SIGCONT)
         assert ari.status.reason == "dead_connection"
-        await recorder.until(lambda: recorder.connects == 2, timeout=60)
+        await eventually(lambda: recorder.connects == 2, timeout=60)
         assert await ari.request("GET", "channels") == []
 
 

@@ -21,19 +21,11 @@ import websockets.sync.client
 from switchboard.asterisk import AsteriskInstance, ensure_rootfs, free_ports
 from switchboard.asterisk.exceptions import InstanceStartError, RootfsBuildError
 from switchboard.asterisk.readiness import ami_login_ok
+from tests.eventually import eventually_blocking
 
 pytestmark = pytest.mark.asterisk
 
 StartAsterisk = Callable[[str], AsteriskInstance]  # the asterisk_factory fixture
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def ari_info(instance: AsteriskInstance) -> httpx.Response:
@@ -101,7 +93,7 @@ def test_two_instances_run_at_once(
     assert ari_info(second).status_code == 200
     assert ari_info(clean_asterisk).status_code == 200
     second.cli("channel originate Local/answer@sb-test application Wait 5")
-    assert wait_for(lambda: second.channel_count() == 2)
+    eventually_blocking(lambda: second.channel_count() == 2)
     assert clean_asterisk.channel_count() == 0
     second.stop()
     assert clean_asterisk.is_running()
@@ -110,14 +102,14 @@ def test_two_instances_run_at_once(
 
 def test_local_channel_call_reaches_the_test_context(clean_asterisk: AsteriskInstance) -> None:
     clean_asterisk.cli("channel originate Local/answer@sb-test application Wait 5")
-    assert wait_for(lambda: "answer@sb-test" in clean_asterisk.cli("core show channels"))
+    eventually_blocking(lambda: "answer@sb-test" in clean_asterisk.cli("core show channels"))
     assert clean_asterisk.channel_count() == 2
 
 
 def test_cdr_csv_gets_a_row_after_a_call(clean_asterisk: AsteriskInstance) -> None:
     before = len(cdr_rows(clean_asterisk))
     clean_asterisk.cli("channel originate Local/answer@sb-test application Wait 0.2")
-    assert wait_for(lambda: len(cdr_rows(clean_asterisk)) > before)
+    eventually_blocking(lambda: len(cdr_rows(clean_asterisk)) > before)
     new_rows = cdr_rows(clean_asterisk)[before:]
     assert any('"answer","sb-test"' in row for row in new_rows)
 
@@ -128,7 +120,7 @@ def test_recording_shows_up_under_the_host_spool_dir(clean_asterisk: AsteriskIns
         f"channel originate Local/rec-{name}@sb-test application Playback demo-congrats"
     )
     path = clean_asterisk.recording_dir / f"harness-{name}.wav"
-    assert wait_for(lambda: path.exists() and clean_asterisk.channel_count() == 0, timeout=15)
+    eventually_blocking(lambda: path.exists() and clean_asterisk.channel_count() == 0, timeout=15)
     with wave.open(str(path)) as recording:
         assert recording.getframerate() == 8000
         assert recording.getsampwidth() == 2
@@ -176,7 +168,7 @@ def test_reset_hangs_up_channels_and_destroys_bridges(clean_asterisk: AsteriskIn
     created = httpx.post(f"{clean_asterisk.ari_url}/bridges", auth=auth, timeout=5)
     assert created.status_code == 200
     clean_asterisk.cli("channel originate Local/answer@sb-test application Wait 30")
-    assert wait_for(lambda: clean_asterisk.channel_count() == 2)
+    eventually_blocking(lambda: clean_asterisk.channel_count() == 2)
     clean_asterisk.reset()
     assert clean_asterisk.channel_count() == 0
     assert httpx.get(f"{clean_asterisk.ari_url}/bridges", auth=auth, timeout=5).json() == []
@@ -210,7 +202,7 @@ def test_engine_pjsip_file_is_loaded_and_kept_across_restarts(
         "[desk-101]\ntype = endpoint\ncontext = sb-test\ndisallow = all\nallow = ulaw\n",
     )
     instance.reload_pjsip()
-    assert wait_for(lambda: "desk-101" in instance.cli("pjsip show endpoints"))
+    eventually_blocking(lambda: "desk-101" in instance.cli("pjsip show endpoints"))
     instance.restart()
     assert "desk-101" in instance.cli("pjsip show endpoints")
 

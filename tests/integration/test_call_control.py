@@ -7,7 +7,6 @@ the call goes on, and the call log says why.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -33,6 +32,7 @@ from switchboard.runtime import build_engine
 from switchboard.services import api_keys
 from switchboard.services.roles import Role
 from switchboard.simulate import place_call, wait_for_call_log
+from tests.eventually import eventually
 from tests.integration.engine_helpers import CALLER, DID, PROMPTS, engine_settings, seed_number
 
 pytestmark = pytest.mark.asterisk
@@ -87,14 +87,19 @@ async def _key(sessionmaker, tenant_id: str) -> dict[str, str]:
     return {"X-API-Key": created.key}
 
 
+async def _connected_calls(client, headers) -> list:
+    """The live calls, when the first is connected (else nothing)."""
+    live = (await client.get("/api/v1/calls/live", headers=headers)).json()["items"]
+    return live if live and live[0]["connected"] else []
+
+
 async def _final_log(sessionmaker, call_sid: str, timeout: float = 40) -> CallLog:
-    for _ in range(int(timeout / 0.2)):
+    async def ended() -> CallLog | None:
         async with sessionmaker() as session:
             row = await session.scalar(select(CallLog).where(CallLog.call_sid == call_sid))
-        if row is not None and row.ended_at is not None:
-            return row
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"call {call_sid} did not finish")
+        return row if row is not None and row.ended_at is not None else None
+
+    return await eventually(ended, timeout=timeout, interval=0.2, what=f"call {call_sid} ended")
 
 
 async def test_outbound_call_is_placed_once_per_idempotency_key(stack, sessionmaker, long_talk):
@@ -119,12 +124,8 @@ async def test_outbound_call_is_placed_once_per_idempotency_key(stack, sessionma
     assert again.json()["call_sid"] == call_sid
     live = (await client.get("/api/v1/calls/live", headers=headers)).json()
     assert [c["call_sid"] for c in live["items"]] == [call_sid]
-    for _ in range(100):
-        live = (await client.get("/api/v1/calls/live", headers=headers)).json()
-        if live["items"] and live["items"][0]["connected"]:
-            break
-        await asyncio.sleep(0.1)
-    assert live["items"][0]["connected"], live
+    await eventually(lambda: _connected_calls(client, headers), timeout=10, interval=0.1,
+                     what="the call connected")
     hang = await client.post(f"/api/v1/calls/{call_sid}/hangup", headers=headers)
     assert hang.status_code == 204, hang.text
     row = await _final_log(sessionmaker, call_sid)
@@ -159,13 +160,8 @@ async def test_connected_call_is_transferred(stack, sessionmaker, transfer_type)
     headers = await _key(sessionmaker, tenant_id)
     call = await place_call(engine.settings, did=DID, caller=CALLER, behaviour="answer",
                             talk_seconds=20, hold_seconds=20)
-    live: list = []
-    for _ in range(100):
-        live = (await client.get("/api/v1/calls/live", headers=headers)).json()["items"]
-        if live and live[0]["connected"]:
-            break
-        await asyncio.sleep(0.1)
-    assert live and live[0]["connected"], live
+    live = await eventually(lambda: _connected_calls(client, headers), timeout=10, interval=0.1,
+                            what="the call connected")
     call_sid = live[0]["call_sid"]
 
     held = await client.post(f"/api/v1/calls/{call_sid}/hold", headers=headers)
@@ -290,11 +286,8 @@ async def test_record_verb_over_storage_quota_records_nothing_and_the_flow_goes_
     assert len(recorded) == 1  # the action URL is asked what comes next, as after a recording
     assert "RecordingSid" not in recorded[0].form
     assert recorded[0].form["RecordingDuration"] == "0"
-    for _ in range(150):
-        if customer_app.requests_to("/rec"):
-            break
-        await asyncio.sleep(0.1)
-    [callback] = customer_app.requests_to("/rec")
+    [callback] = await eventually(lambda: customer_app.requests_to("/rec"), timeout=15,
+                                  interval=0.1, what="the recording callback")
     assert callback.signature_ok
     assert callback.form["RecordingStatus"] == "failed"
     assert callback.form["RecordingErrorReason"].startswith("plan_limit_exceeded")

@@ -23,6 +23,7 @@ from switchboard.models import CallLog, CallLogStatus, Recording, Voicemail
 from switchboard.models.state import set_value
 from switchboard.runtime import build_engine
 from switchboard.simulate import SimulatedCall, place_call, wait_for_call_log
+from tests.eventually import eventually
 from tests.integration.engine_helpers import CALLER, DID, PROMPTS, engine_settings, seed_number
 
 pytestmark = pytest.mark.asterisk
@@ -45,11 +46,13 @@ async def _run_and_stop(settings: Settings, sessionmaker: async_sessionmaker[Asy
 
 
 async def _wait_no_channels(asterisk: AsteriskInstance, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while await asyncio.to_thread(asterisk.channel_count) > 0:
-        assert loop.time() < deadline, await asterisk.acli("core show channels")
-        await asyncio.sleep(0.2)
+    async def gone() -> bool:
+        return await asyncio.to_thread(asterisk.channel_count) == 0
+
+    try:
+        await eventually(gone, timeout=timeout, interval=0.2, what="no channel left")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{await asterisk.acli('core show channels')}") from None
 
 
 async def _log_of(
@@ -61,12 +64,11 @@ async def _log_of(
 
 
 async def _wait_for_mirror(asterisk: AsteriskInstance, key: str, timeout: float = 15.0) -> str:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while key not in (mirror := await asterisk.acli("database show sb")):
-        assert loop.time() < deadline, f"{key} never written to AstDB"
-        await asyncio.sleep(0.2)
-    return mirror
+    async def mirror() -> str:
+        text = await asterisk.acli("database show sb")
+        return text if key in text else ""
+
+    return await eventually(mirror, timeout=timeout, interval=0.2, what=f"{key} in AstDB")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -16,6 +15,7 @@ from switchboard.fetch_policy import LOOPBACK, FetchPolicy, GuardedClient
 from switchboard.models import WebhookDelivery
 from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.outbox.http import IDEMPOTENCY_HEADER
+from tests.eventually import eventually
 
 STATUSES = ["initiated", "ringing", "answered", "completed"]
 CALLS = ["CA" + str(i) * 32 for i in range(1, 4)]
@@ -159,10 +159,10 @@ async def test_dispatcher_killed_mid_delivery_redelivers_with_the_same_key(
             settings=fast_settings(outbox_lease_seconds=0.5, outbox_request_timeout_seconds=0.4),
         )
         first.start()
-        deadline = asyncio.get_running_loop().time() + 10
-        while not receiver.requests_to("/status"):
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.02)
+        await eventually(
+            lambda: receiver.requests_to("/status"), timeout=10, interval=0.02,
+            what="a request in flight",
+        )
         await first.stop(grace=0)  # killed while its request is in flight
         second = OutboxDispatcher(
             sessionmaker=sessionmaker, client=client, settings=fast_settings()

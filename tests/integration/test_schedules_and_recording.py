@@ -26,6 +26,7 @@ from switchboard.engine.service import Engine
 from switchboard.models import CallLog, CallLogStatus, Recording, TranscriptionJob
 from switchboard.runtime import build_engine
 from switchboard.simulate import place_call, wait_for_call_log
+from tests.eventually import eventually
 from tests.integration.engine_helpers import CALLER, DID, engine_settings, seed_number
 
 pytestmark = pytest.mark.asterisk
@@ -150,19 +151,15 @@ def _read_cdrs(settings: Settings) -> str:
 
 async def _fallback_call(asterisk: AsteriskInstance, settings: Settings) -> MissedCall:
     call = await place_call(settings, did=DID, caller=CALLER, behaviour="answer", talk_seconds=0.5)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while True:
+
+    async def ended() -> MissedCall | None:
         text = await asyncio.to_thread(_read_cdrs, settings)
         mine = [m for m in fold_missed_calls(parse_rows(text)) if m.linkedid == call.channel_id]
-        if (
-            mine
-            and mine[0].end is not None
-            and await asyncio.to_thread(asterisk.channel_count) == 0
-        ):
+        if mine and mine[0].end is not None and await asyncio.to_thread(asterisk.channel_count) == 0:
             return mine[0]
-        assert loop.time() < deadline, "the fallback call left no CDR"
-        await asyncio.sleep(0.3)
+        return None
+
+    return await eventually(ended, timeout=30, interval=0.3, what="the fallback call's CDR")
 
 
 @pytest.mark.parametrize(("inside", "slot"), [(True, 1), (False, 2)])

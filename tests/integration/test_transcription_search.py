@@ -269,7 +269,7 @@ async def test_a_word_not_said_is_not_found_and_a_small_total_is_exact(
     assert half.total == 0
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def fresh_engine(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[AsyncEngine]:

@@ -9,7 +9,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from switchboard.transcription.metrics import WorkerMetrics
 from switchboard.transcription.model import resolve_model
 from switchboard.transcription.wer import normalize
 from switchboard.transcription.worker import TranscriptionWorker, WorkerOptions
+from tests.eventually import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -232,19 +233,12 @@ async def test_search_finds_a_call_by_a_word_said_in_it_and_not_by_one_that_was_
     assert "<mark>" in by_password.items[0].snippet
 
 
-async def _wait_for(predicate: object, timeout: float = 90.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-async def terminate_when(condition: object, process: asyncio.subprocess.Process) -> int:
+async def terminate_when(
+    condition: Callable[[], Awaitable[object]], process: asyncio.subprocess.Process
+) -> int:
     """Wait for ``condition``, SIGTERM ``process`` and return its exit code (killed if stuck)."""
     try:
-        await _wait_for(condition)
+        await eventually(condition, timeout=90, what="the condition")
         process.terminate()
         return await asyncio.wait_for(process.wait(), 30)
     finally:
@@ -283,7 +277,7 @@ async def test_worker_killed_mid_job_is_reclaimed_after_its_lease_and_finished_o
             [job] = await jobs(sessionmaker)
             return job.status == "running" and job.worker_id == "victim"
 
-        await _wait_for(leased)
+        await eventually(leased, timeout=90, what="the job leased")
         victim.send_signal(signal.SIGKILL)
         await asyncio.wait_for(victim.wait(), 10)
     finally:
@@ -301,7 +295,7 @@ async def test_worker_killed_mid_job_is_reclaimed_after_its_lease_and_finished_o
         [job] = await jobs(sessionmaker)
         return job.lease_until is not None and job.lease_until < utcnow()
 
-    await _wait_for(lease_expired)
+    await eventually(lease_expired, timeout=90, what="the lease expired")
     assert await heir.run_once() == 1
     assert await heir.run_once() == 0
 

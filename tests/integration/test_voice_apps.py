@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from switchboard.models.state import bump_routing_revision
 from switchboard.outbox.delivery import OutboxDispatcher
 from switchboard.runtime import build_engine
 from switchboard.simulate import place_call, wait_for_call_log
+from tests.eventually import eventually
 from tests.integration.engine_helpers import CALLER, DID, PROMPTS, engine_settings, seed_number
 
 pytestmark = pytest.mark.asterisk
@@ -71,14 +71,6 @@ async def _run_call(engine: Engine, sessionmaker, **kwargs):
     return row
 
 
-async def _wait_until(predicate, timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.1)):
-        if predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 async def test_gather_redirect_dial_and_action_callbacks(running, sessionmaker, app):
     def gathered(req: Received) -> Reply:
         return Reply(body="<Response><Redirect>/next</Redirect></Response>")
@@ -107,8 +99,8 @@ async def test_gather_redirect_dial_and_action_callbacks(running, sessionmaker, 
     assert first["CallSid"] == row.call_sid and first["From"] == CALLER and first["To"] == DID
     assert first["Direction"] == "inbound" and first["AccountSid"].startswith("AC")
 
-    await _wait_until(lambda: any(r.form.get("CallStatus") == "completed"
-                                  for r in app.requests_to("/status")))
+    await eventually(lambda: any(r.form.get("CallStatus") == "completed"
+                                 for r in app.requests_to("/status")), timeout=15, interval=0.1)
     statuses = app.requests_to("/status")
     assert [r.form["CallStatus"] for r in statuses] == [
         "initiated", "ringing", "in-progress", "completed"]
@@ -130,7 +122,7 @@ async def test_record_verb_posts_recording_and_status_callback(running, sessionm
     recorded = app.requests_to("/recorded")[0].form
     assert recorded["RecordingSid"].startswith("RE")
     assert int(recorded["RecordingDuration"]) >= 2
-    await _wait_until(lambda: bool(app.requests_to("/rec")))
+    await eventually(lambda: app.requests_to("/rec"), timeout=15, interval=0.1)
     callback = app.requests_to("/rec")[0].form
     assert callback["RecordingSid"] == recorded["RecordingSid"]
     assert callback["RecordingStatus"] == "completed"
@@ -151,7 +143,7 @@ async def test_say_and_play_are_heard_by_the_caller(running, sessionmaker, app):
     await _run_call(running, sessionmaker, listen="heard", hold_seconds=12)
 
     heard = Path(running.settings.asterisk_spool_dir, "switchboard/sim/heard-heard.wav")
-    await _wait_until(heard.exists)
+    await eventually(heard.exists, timeout=15, interval=0.1)
     audio, rate = soundfile.read(heard)
     assert len(audio) / rate > 3
     loud = np.abs(audio) > 0.05
@@ -190,7 +182,7 @@ async def test_record_transcribe_callback_posts_the_text(running, sessionmaker, 
                                          base_url=running.settings.base_url),
     )
     assert await worker.run_once() == 1
-    await _wait_until(lambda: bool(app.requests_to("/transcribed")), timeout=30)
+    await eventually(lambda: app.requests_to("/transcribed"), timeout=30, interval=0.1)
     posted = app.requests_to("/transcribed")[0]
     assert posted.signature_ok
     assert posted.form["CallSid"] == row.call_sid
@@ -207,7 +199,7 @@ async def test_dial_recording_is_reported_with_both_channels(running, sessionmak
     row = await _run_call(running, sessionmaker, behaviour="answer", talk_seconds=3)
 
     assert row.status == CallLogStatus.ANSWERED_BY_STAFF and row.has_recording
-    await _wait_until(lambda: bool(app.requests_to("/rec")))
+    await eventually(lambda: app.requests_to("/rec"), timeout=15, interval=0.1)
     callback = app.requests_to("/rec")[0].form
     assert callback["RecordingSource"] == "DialVerb" and callback["RecordingChannels"] == "2"
     assert callback["CallSid"] == row.call_sid and int(callback["RecordingDuration"]) >= 2
