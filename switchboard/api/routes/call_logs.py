@@ -6,16 +6,18 @@ must not be taken for ``/api/v1/calls/{call_id}``.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.api.deps import CurrentPrincipal, DbSession
 from switchboard.api.schemas.call_logs import CallLogOut, CallLogPage
+from switchboard.callflow.status import CallLogStatus, CallStatus
 from switchboard.models import CallLog
 from switchboard.services import call_logs as log_service
 from switchboard.services.call_logs import CallLogFilter
@@ -25,11 +27,15 @@ from switchboard.services.paging import MAX_LIMIT
 router = APIRouter(prefix="/api/v1/calls/logs", tags=["call logs"])
 
 Direction = Literal["inbound", "outbound", "INBOUND", "OUTBOUND"]
-Disposition = Literal[
-    "INCOMING_CALL", "ANSWERED_BY_STAFF", "MISSED", "ANSWERED_BY_CALLS_PROVIDER",
-    "MISSED_CALL_HANDLED", "VOICEMAIL_RECEIVED", "queued", "ringing", "in-progress",
-    "completed", "busy", "no-answer", "failed", "canceled",
-]
+# A business (VoiceCall) status or a telephony call status, as one enum made from the
+# call-flow vocabulary's two (so a new status needs no change here). Type checkers see
+# the plain string FastAPI hands over.
+if TYPE_CHECKING:
+    Disposition = str
+else:
+    Disposition = enum.StrEnum(
+        "Disposition", [(s.name, s.value) for s in (*CallLogStatus, *CallStatus)]
+    )
 
 
 def _filters(

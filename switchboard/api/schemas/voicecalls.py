@@ -15,12 +15,11 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from switchboard.callflow.status import CallLogStatus
 from switchboard.models import CallLog
 from switchboard.services.call_logs import VoiceCallSpec
 
 Direction = Literal["INBOUND", "OUTBOUND"]
-Status = Literal["INCOMING_CALL", "ANSWERED_BY_STAFF", "MISSED", "ANSWERED_BY_CALLS_PROVIDER",
-                 "MISSED_CALL_HANDLED", "VOICEMAIL_RECEIVED"]
 
 
 class VoiceCallIn(BaseModel):
@@ -36,7 +35,7 @@ class VoiceCallIn(BaseModel):
     to: str = Field(validation_alias=AliasChoices("to", "toNumber"), min_length=1,
                     max_length=32, examples=["+14155550901"])
     direction: Direction
-    status: Status
+    status: CallLogStatus
     price: str = Field(min_length=1, max_length=16, examples=["0.05"])
     provider: Literal["VONAGE"]
     source_id: str = Field(min_length=1, max_length=34, examples=["call-src-001"])
