@@ -24,9 +24,9 @@ import httpx
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard.backoff import backoff_delay
 from switchboard.config import Settings
 from switchboard.models import Message, MessageStatus, PhoneNumber, Trunk, utcnow
-from switchboard.outbox.delivery import backoff_seconds
 from switchboard.services.messaging.callbacks import enqueue_status_callback
 from switchboard.services.messaging.carrier_api import CarrierMessaging
 from switchboard.services.messaging.send import CARRIER_TRANSPORTS
@@ -196,7 +196,7 @@ class MessageSender:
                 message.error_message = outcome.message[:500]
                 log.warning("message failed: %s", outcome.message, extra={"sid": message_sid})
             else:
-                delay = backoff_seconds(attempts, base=1.0, maximum=300.0, rng=self._rng)
+                delay = backoff_delay(attempts, base=1.0, cap=300.0, jitter=self._rng.random)
                 message.status = MessageStatus.QUEUED.value
                 message.next_attempt_at = now + timedelta(seconds=delay)
                 message.error_message = outcome.message[:500]
