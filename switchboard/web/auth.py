@@ -165,6 +165,18 @@ def clear_session_cookies(response: Any) -> None:
     response.delete_cookie(ACCOUNTS_COOKIE, path="/console")
 
 
+async def rollback_keeping_viewer(session: AsyncSession, viewer: Viewer) -> None:
+    """Undo a failed change, keeping the viewer usable for the error page.
+
+    A rollback expires every object of the session; reading the viewer's
+    expired user or tenant afterwards would load them outside SQLAlchemy's
+    async bridge (``MissingGreenlet``, a 500 instead of the form's error).
+    """
+    await session.rollback()
+    await session.refresh(viewer.user)
+    await session.refresh(viewer.tenant)
+
+
 def new_login_csrf() -> str:
     """A random token for the sign-in form's double-submit cookie."""
     return secrets.token_urlsafe(24)

@@ -17,7 +17,7 @@ from switchboard.services import rules as rule_service
 from switchboard.services.exceptions import BadRequest, ServiceError
 from switchboard.services.roles import Role
 from switchboard.web.app import ConsoleRoute
-from switchboard.web.auth import ActingViewer, Viewer, ViewerDep
+from switchboard.web.auth import ActingViewer, Viewer, ViewerDep, rollback_keeping_viewer
 from switchboard.web.render import page
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute)
@@ -114,7 +114,7 @@ async def configure(
         changes["voicemail_max_seconds"] = int(str(form.get("voicemail_max_seconds") or "120"))
         await number_service.configure_number(session, viewer.tenant_id, number_id, changes)
     except (ServiceError, ValueError) as exc:
-        await session.rollback()
+        await rollback_keeping_viewer(session, viewer)
         field = getattr(exc, "field", None) or "voicemail_max_seconds"
         message = getattr(exc, "message", "must be a whole number of seconds")
         return await number_page(request, viewer, session, number_id, status_code=400,

@@ -14,7 +14,7 @@ from switchboard.services import users as user_service
 from switchboard.services.exceptions import ServiceError
 from switchboard.services.roles import Role
 from switchboard.web.app import ConsoleRoute
-from switchboard.web.auth import ActingViewer, ViewerDep
+from switchboard.web.auth import ActingViewer, ViewerDep, rollback_keeping_viewer
 from switchboard.web.render import page
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,6 @@ async def create_phone(
     try:
         await endpoint_service.create_endpoint(session, viewer.tenant_id, name.strip(), values)
     except ServiceError as exc:
-        await session.rollback()
+        await rollback_keeping_viewer(session, viewer)
         return await phones(request, viewer, session, settings, error=exc.message)
     return RedirectResponse(f"/console/phones?created={name.strip()}", status_code=303)

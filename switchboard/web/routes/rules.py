@@ -33,7 +33,7 @@ from switchboard.services.exceptions import BadRequest, ServiceUnavailable
 from switchboard.services.phone import normalize_e164
 from switchboard.services.roles import Role
 from switchboard.web.app import ConsoleRoute
-from switchboard.web.auth import ActingViewer, ViewerDep
+from switchboard.web.auth import ActingViewer, ViewerDep, rollback_keeping_viewer
 from switchboard.web.render import templates
 from switchboard.web.routes.numbers import number_page
 
@@ -108,7 +108,7 @@ async def create_rule(
     try:
         await rule_service.create_rule(session, viewer.tenant_id, number_id, values)
     except BadRequest as exc:
-        await session.rollback()
+        await rollback_keeping_viewer(session, viewer)
         return await number_page(request, viewer, session, number_id, status_code=400,
                                  rule_error={"rule": "new", "field": exc.field,
                                              "message": exc.message}, draft=values)
@@ -127,7 +127,7 @@ async def update_rule(
         await rule_service.update_rule(session, viewer.tenant_id, rule_id,
                                        rule_values(await request.form()))
     except BadRequest as exc:
-        await session.rollback()
+        await rollback_keeping_viewer(session, viewer)
         return await number_page(request, viewer, session, number_id, status_code=400,
                                  rule_error={"rule": rule_id, "field": exc.field,
                                              "message": exc.message})
