@@ -180,3 +180,32 @@ async def test_daily_outcomes_fold_hours_into_the_tenants_days(world: World, ses
         ("2026-12-01", {"answered": 0, "missed": 1, "voicemail": 0, "other": 0}),
         ("2026-12-02", {"answered": 1, "missed": 0, "voicemail": 1, "other": 0}),
     ]
+
+
+async def test_greeting_is_previewed_then_saved_as_a_file_asterisk_plays(
+        app: FastAPI, client: httpx.AsyncClient, world: World, sessionmaker, tmp_path):
+    import soundfile
+
+    spool = tmp_path / "spool"
+    app.state.settings = app.state.settings.model_copy(update={"asterisk_spool_dir": spool})
+    number_id = await _number(sessionmaker, world.tenant.id, "+15550100101")
+    await _sign_in(client, "admin@acme.test", ADMIN_PASSWORD)
+    csrf = _csrf((await client.get(f"/console/numbers/{number_id}")).text)
+    text = "You have reached Acme. Please leave a message."
+    preview = await client.post(f"/console/numbers/{number_id}/greeting/preview",
+                                data={"text": text}, headers={"X-CSRF-Token": csrf})
+    assert preview.status_code == 200 and 'src="data:audio/wav;base64,' in preview.text
+    saved = await client.post(f"/console/numbers/{number_id}/greeting",
+                              data={"mode": "tts", "text": text, "csrf_token": csrf})
+    assert saved.status_code == 303
+    number = (await client.get(f"/api/v1/numbers/{number_id}",
+                               headers=world.headers("admin"))).json()
+    sound = number["voicemail_greeting"]
+    assert sound.startswith("sound:/var/spool/asterisk/switchboard/media/greeting-")
+    path = spool / "switchboard" / "media" / (sound.rsplit("/", 1)[1] + ".wav")
+    info = soundfile.info(str(path))
+    assert (info.samplerate, info.channels) == (8000, 1) and info.duration > 1.5
+    wrong = await client.post(f"/console/numbers/{number_id}/greeting",
+                              data={"mode": "upload", "csrf_token": csrf},
+                              files={"file": ("greeting.txt", b"not audio", "text/plain")})
+    assert wrong.status_code == 400 and "upload a .wav or .mp3 file" in wrong.text

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from switchboard.api.deps import DbSession, SettingsDep
 from switchboard.services import call_logs as call_log_service
@@ -162,4 +163,5 @@ async def replay(
     viewer.require(Role.ADMIN)
     row = await webhook_service.replay_delivery(session, tenant_id=viewer.tenant_id,
                                                 delivery_id=delivery_id)
-    return HTMLResponse(f'<span class="badge badge-warn">{row.status}: queued again</span>')
+    return HTMLResponse(Markup('<span class="badge badge-warn">{}: queued again</span>')
+                        .format(row.status))

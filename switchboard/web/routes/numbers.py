@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -131,8 +132,6 @@ async def release(number_id: str, viewer: ActingViewer, session: DbSession) -> R
 
 
 def _audio_tag(wav: bytes) -> Markup:
-    import base64
-
     data = base64.b64encode(wav).decode()
     return Markup('<audio controls autoplay src="data:audio/wav;base64,{}" '
                   'aria-label="Greeting preview"></audio>').format(data)
@@ -172,7 +171,8 @@ async def greeting_save(
                 wav = await greetings.text_to_speech(text)
             else:
                 data = await file.read(greetings.MAX_UPLOAD_BYTES + 1) if file else b""
-                wav = await greetings.convert_upload(data, file.filename or "" if file else "")
+                filename = (file.filename or "") if file else ""
+                wav = await greetings.convert_upload(data, filename)
             await greetings.save_greeting(session, viewer.tenant_id, number, wav,
                                           settings.asterisk_spool_dir)
     except ServiceError as exc:
