@@ -191,3 +191,23 @@ async def registration_states(ari: AriRequests, names: list[str]) -> dict[str, s
         if resource in known:
             known[resource] = str(item.get("state") or "unknown")
     return known
+
+
+async def endpoint_labels(session: AsyncSession, tenant_id: str) -> dict[str, str]:
+    """A readable name for each of the tenant's endpoints: its owner's, when it has one.
+
+    ``{"web-3f2a…": "Olivia Owner (browser)", "desk-1": "desk-1 (Sam)"}``.
+    """
+    rows = (await session.execute(
+        select(Endpoint.name, Endpoint.webrtc, User.name, User.email)
+        .outerjoin(User, User.id == Endpoint.user_id)
+        .where(Endpoint.tenant_id == tenant_id)
+    )).all()
+    labels = {}
+    for name, webrtc, user_name, email in rows:
+        owner = user_name or email
+        if webrtc:
+            labels[name] = f"{owner} (browser)" if owner else name
+        else:
+            labels[name] = f"{name} ({owner})" if owner else name
+    return labels

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from switchboard.models import CallLog
+from switchboard.models import CallLog, Endpoint
 from switchboard.services import endpoints as endpoint_service
 from switchboard.services import rules as rule_service
 from tests.e2e.conftest import (
@@ -66,6 +66,25 @@ async def _last_call(console: Console, to_number: str) -> CallLog | None:
             .order_by(CallLog.started_at.desc()).limit(1))
 
 
+async def _ring_browser_from_web_number(console: Console) -> Endpoint:
+    """The admin's browser phone, which the web number's one rule rings."""
+    async with console.sessionmaker() as session:
+        phone = await endpoint_service.browser_phone(session, console.tenant_id,
+                                                     await _admin_id(console))
+        assert phone is not None and phone.webrtc
+        if not await rule_service.list_rules(session, console.tenant_id, console.web_number_id):
+            await rule_service.create_rule(session, console.tenant_id, console.web_number_id, {
+                "name": "Browser", "targets": [f"endpoint:{phone.name}"], "ring_timeout": 30})
+            await session.commit()
+
+    async def routed() -> bool:  # the engine mirrors the number's plan to AstDB once loaded
+        out = await console.asterisk.acli(f"database get sb/{DID_WEB} 1/dial")
+        return f"PJSIP/{phone.name}" in out
+
+    await _eventually(routed)
+    return phone
+
+
 async def _no_channels_left(console: Console) -> None:
     await _eventually(lambda: asyncio.to_thread(lambda: console.asterisk.channel_count() == 0))
 
@@ -76,13 +95,7 @@ async def test_browser_phone_answers_a_call_to_a_number_and_the_caller_hears_it(
 
     await _registered(page)
     await page.screenshot(path=str(screenshots / "phone-registered.png"), full_page=True)
-    async with console.sessionmaker() as session:
-        phone = await endpoint_service.browser_phone(session, console.tenant_id,
-                                                     await _admin_id(console))
-        assert phone is not None and phone.webrtc
-        await rule_service.create_rule(session, console.tenant_id, console.web_number_id, {
-            "name": "Browser", "targets": [f"endpoint:{phone.name}"], "ring_timeout": 30})
-        await session.commit()
+    phone = await _ring_browser_from_web_number(console)
     await page.goto("/console/phones")
     await expect(page.locator("[data-state]").first).to_be_visible()
     await expect(page.locator(".phone-card", has_text=phone.name).locator("[data-state]")
@@ -156,3 +169,36 @@ async def _admin_id(console: Console) -> str:
         user = await session.scalar(select(User).where(User.tenant_id == console.tenant_id))
         assert user is not None
         return user.id
+
+
+async def test_live_calls_page_holds_resumes_and_hangs_up_a_call_in_progress(
+        page, console, screenshots):
+    from playwright.async_api import expect
+
+    await _registered(page)
+    await _ring_browser_from_web_number(console)
+    settings = console.asterisk
+    async with httpx.AsyncClient(auth=(settings.ari_user, settings.ari_password)) as ari:
+        answer = await ari.post(f"{settings.ari_url}/channels", params={
+            "endpoint": f"Local/{DID_WEB}@switchboard-did", "context": "sb-sim-caller",
+            "extension": "s", "priority": "1", "callerId": '"Caller" <+15557654322>',
+            "timeout": "60"}, json={"variables": {"SB_HOLD": "60"}})
+        assert answer.status_code == 200, answer.text
+    await expect(page.locator("[data-incoming]")).to_be_visible(timeout=20_000)
+    await page.get_by_role("button", name="Answer").click()
+    softphone = page.locator("[data-phone]")
+    await expect(softphone).to_have_attribute("data-call", "connected")
+
+    live = await page.context.new_page()
+    await live.goto("/console/live")
+    row = live.locator("#live-rows tr", has_text="(555) 765-4322")
+    await expect(row).to_contain_text("Talking")
+    await row.get_by_role("button", name="Hold").click()
+    await expect(row).to_contain_text("On hold")
+    await live.screenshot(path=str(screenshots / "live-on-hold.png"), full_page=True)
+    await row.get_by_role("button", name="Resume").click()
+    await expect(row).to_contain_text("Talking")
+    await row.get_by_role("button", name="Hang up").click()
+    await expect(row).to_have_count(0)
+    await expect(softphone).to_have_attribute("data-call", "idle")
+    await _no_channels_left(console)

@@ -26,6 +26,10 @@ async def test_each_main_page_renders(page, console, screenshots):
         await page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
 
+_WIDE = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .slice(0, 6).map(e => e.tagName + '.' + e.className)"""
+
 _UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                 && !(el.tagName === 'BUTTON' && el.textContent.trim()))
@@ -42,11 +46,11 @@ async def test_pages_fit_a_phone_and_every_control_has_a_label(page, console, sc
         ("/console/live", "live"), ("/console/keys", "keys"), ("/console/phones", "phones"),
     ]:
         await page.goto(path)
+        await page.screenshot(path=str(screenshots / f"mobile-{name}.png"), full_page=True)
         overflow = await page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 1, f"{path} scrolls sideways by {overflow}px"
+        assert overflow <= 1, (path, overflow, await page.evaluate(_WIDE))
         assert await page.evaluate(_UNLABELLED) == [], path
-        await page.screenshot(path=str(screenshots / f"mobile-{name}.png"), full_page=True)
     menu = page.get_by_role("button", name="Menu")
     nav = page.get_by_role("navigation", name="Main")
     await expect(nav).to_be_hidden()

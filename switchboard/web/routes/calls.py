@@ -21,6 +21,7 @@ from markupsafe import Markup
 from switchboard.api.deps import DbSession, SettingsDep
 from switchboard.services import call_logs as call_log_service
 from switchboard.services import calls as call_service
+from switchboard.services import endpoints as endpoint_service
 from switchboard.services import playback
 from switchboard.services import webhooks as webhook_service
 from switchboard.services.call_timeline import call_story
@@ -96,6 +97,7 @@ async def call_list(
         request, "calls.html", viewer, active="calls", title="Call logs",
         calls=items, total=total, page_no=page_no, pages=pages, query=query, error=error,
         statuses=STATUS_LABELS,
+        labels=await endpoint_service.endpoint_labels(session, viewer.tenant_id),
         prev_url=f"?{urlencode({**kept, 'page': page_no - 1})}" if page_no > 1 else "",
         next_url=f"?{urlencode({**kept, 'page': page_no + 1})}" if page_no < pages else "",
         csv_url=f"/console/calls.csv?{urlencode(kept)}",
@@ -128,7 +130,8 @@ async def call_detail(
     """One call: facts, timeline, recordings with transcripts, webhooks, notes."""
     story = await call_story(session, viewer.tenant_id, call_id)
     return page(request, "call.html", viewer, active="calls",
-                title=f"Call {story.call.call_sid}", story=story, call=story.call)
+                title=f"Call {story.call.call_sid}", story=story, call=story.call,
+                labels=await endpoint_service.endpoint_labels(session, viewer.tenant_id))
 
 
 @router.get("/recordings/{recording_id}/audio")

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from switchboard.api.deps import DbSession
 from switchboard.services import call_logs as call_log_service
 from switchboard.services import call_stats
+from switchboard.services import endpoints as endpoint_service
 from switchboard.services import numbers as number_service
 from switchboard.services import voicemails as vm_service
 from switchboard.web.app import ConsoleRoute
@@ -37,4 +38,5 @@ async def overview(request: Request, viewer: ViewerDep, session: DbSession) -> H
         chart=chart, today=today, week_total=sum(d.total for d in days[-7:]),
         unread=await vm_service.unread_count(session, viewer.tenant_id),
         live=live, number_count=numbers.total, recent=recent.items,
+        labels=await endpoint_service.endpoint_labels(session, viewer.tenant_id),
     )

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from switchboard.services import calls as call_service
+from switchboard.services import endpoints as endpoint_service
 from switchboard.services.exceptions import ServiceUnavailable
 from switchboard.services.roles import Role
 from switchboard.web.app import ConsoleRoute
@@ -37,9 +38,14 @@ def _control(request: Request) -> Any:
     return engine.control
 
 
-def _rows(request: Request, viewer: Any, calls: list[Any]) -> str:
+def _rows(request: Request, viewer: Any, calls: list[Any], labels: dict[str, str]) -> str:
     return templates.get_template("_live_rows.html").render(
-        calls=calls, viewer=viewer, tz=viewer.tenant.timezone, request=request)
+        calls=calls, viewer=viewer, tz=viewer.tenant.timezone, request=request, labels=labels)
+
+
+async def _labels(request: Request, tenant_id: str) -> dict[str, str]:
+    async with request.app.state.sessionmaker() as session:
+        return await endpoint_service.endpoint_labels(session, tenant_id)
 
 
 @router.get("/live")
@@ -47,9 +53,10 @@ async def live_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
     """The live-calls page; the table fills itself from the event stream."""
     engine = getattr(request.app.state, "engine", None)
     calls = call_service.live_calls(engine.control, viewer.tenant_id) if engine else []
+    labels = await _labels(request, viewer.tenant_id)
     return page(request, "live.html", viewer, active="live", title="Live calls",
                 calls=calls, engine_running=engine is not None,
-                rows=_rows(request, viewer, calls))
+                rows=_rows(request, viewer, calls, labels))
 
 
 @router.get("/live/stream")
@@ -68,7 +75,7 @@ async def live_stream(request: Request, viewer: ViewerDep) -> StreamingResponse:
             state = tuple((c.call_sid, c.status, c.connected, c.on_hold, c.answered_by)
                           for c in calls)
             if state != last:
-                html = _rows(request, viewer, calls)
+                html = _rows(request, viewer, calls, await _labels(request, viewer.tenant_id))
                 data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
                 yield f"event: calls\n{data}\n"
                 last, quiet = state, 0

@@ -77,6 +77,7 @@ async def number_page(request: Request, viewer: Viewer, session: Any, number_id:
     return page(request, "number.html", viewer, active="numbers",
                 title=number.friendly_name or number.e164, number=number, rules=rules,
                 endpoints=endpoints.items, days=DAYS,
+                labels=await endpoint_service.endpoint_labels(session, viewer.tenant_id),
                 status_events=number_service.STATUS_EVENTS, **extra)
 
 
