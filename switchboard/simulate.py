@@ -141,6 +141,10 @@ async def place_call(
     body: dict[str, Any] = {"variables": variables}
     params = {
         "endpoint": f"Local/{did}@{context}",
+        # 8 kHz signed linear, as the prompts and a narrowband phone's audio are.
+        # Without it Asterisk gives the Local pair its best format, slin192, and
+        # its 8 -> 192 -> 8 kHz resampling halves the caller's amplitude (-6 dB).
+        "formats": "slin",
         "context": "sb-sim-caller",
         "extension": "s",
         "priority": "1",
