@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard import levels
 from switchboard.models import Recording, Voicemail, utcnow
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,26 @@ def raw_to_wav(source: Path, target: Path, *, swap: bool = False) -> None:
         wav.writeframes(samples.tobytes())
 
 
-def trim_silence(path: Path, *, floor_dbfs: float = -40.0, pad_seconds: float = 0.15) -> None:
+TRIM_LEAD_SECONDS = 0.3
+"""Quiet kept before the first sound of a trimmed recording."""
+
+TRIM_TAIL_SECONDS = 0.5
+"""Quiet kept after the last sound of a trimmed recording: a word's faint end
+(a released stop, a trailing fricative) must never be cut."""
+
+
+def trim_silence(
+    path: Path, *, lead_seconds: float = TRIM_LEAD_SECONDS, tail_seconds: float = TRIM_TAIL_SECONDS
+) -> None:
     """Cut leading and trailing silence from a 16-bit WAV, in place.
 
-    Speech is any 20 ms frame louder than ``floor_dbfs`` RMS; ``pad_seconds``
-    of the quiet around it is kept so words are not clipped. A file with no
-    speech at all is left as it is.
+    What counts as sound is measured against the recording itself
+    (:mod:`switchboard.levels`): anything above its noise floor and within
+    45 dB of its own speech level, so a quiet caller and the faint ends of
+    words are kept whatever the line's gain. Only the stretches before the
+    first and after the last such sound can go, and ``lead_seconds`` and
+    ``tail_seconds`` of them stay: nothing inside or at the edge of speech is
+    ever cut. A file with no sound at all is left as it is.
     """
     with wave.open(str(path), "rb") as wav:
         params = wav.getparams()
@@ -105,18 +120,12 @@ def trim_silence(path: Path, *, floor_dbfs: float = -40.0, pad_seconds: float = 
     if params.sampwidth != 2 or not raw:
         return
     samples = np.frombuffer(raw, dtype=np.int16).reshape(-1, params.nchannels)
-    frame = max(1, params.framerate // 50)
-    count = len(samples) // frame
-    if count == 0:
+    span = levels.active_span(levels.measure(samples, params.framerate))
+    if span is None:
         return
-    blocks = samples[: count * frame].astype(np.float64).reshape(count, frame, -1)
-    rms = np.sqrt(np.mean(np.square(blocks), axis=(1, 2))) / 32768.0
-    loud = np.flatnonzero(rms > 10 ** (floor_dbfs / 20))
-    if loud.size == 0:
-        return
-    pad = int(pad_seconds * params.framerate)
-    start = max(0, int(loud[0]) * frame - pad)
-    end = min(len(samples), (int(loud[-1]) + 1) * frame + pad)
+    frame = round(params.framerate * levels.FRAME_SECONDS)
+    start = max(0, span[0] * frame - round(lead_seconds * params.framerate))
+    end = min(len(samples), (span[1] + 1) * frame + round(tail_seconds * params.framerate))
     if start == 0 and end == len(samples):
         return
     with wave.open(str(path), "wb") as out:

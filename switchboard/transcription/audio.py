@@ -20,6 +20,7 @@ import numpy.typing as npt
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from switchboard import levels
 from switchboard.transcription.exceptions import AudioDecodeError, AudioMissingError
 
 WHISPER_RATE = 16_000
@@ -119,36 +120,45 @@ def for_whisper(path: Path) -> tuple[list[Samples], float]:
     return channels, decoded.seconds
 
 
+SPEECH_GATE_ABOVE_FLOOR_DB = 10.0
+"""How far above a channel's own noise floor speech rises, at the least."""
+
+SPEECH_GATE_MIN_DBFS = -70.0
+"""Below this nothing is heard on a telephone line (μ-law's finest step is about -78 dBFS)."""
+
+
 def has_speech_energy(
     samples: Samples,
     rate: int = WHISPER_RATE,
     *,
-    frame_ms: int = 30,
-    threshold_dbfs: float = -45.0,
     min_voiced_ms: int = 200,
 ) -> bool:
-    """Cheap energy gate: does this channel hold anything louder than line noise?
+    """Cheap gate: does this channel hold anything but line noise or silence?
 
     A silent channel (the callee's side of a voicemail, a muted leg) makes
     Whisper invent text ("Thank you."). This gate runs before the model and
     skips such channels outright; finer voice-activity filtering (Silero VAD)
     happens inside the decoder.
 
+    Levels are the channel's own (:mod:`switchboard.levels`): a frame is
+    voiced when it is within the speech range of the channel's loudest
+    sounds, :data:`SPEECH_GATE_ABOVE_FLOOR_DB` over its noise floor and
+    above :data:`SPEECH_GATE_MIN_DBFS`. A quiet caller on a low-gain line
+    passes; steady line noise at any level does not.
+
     Args:
         samples: One channel of float32 samples.
         rate: Its sample rate.
-        frame_ms: Analysis frame length.
-        threshold_dbfs: RMS level above which a frame counts as voiced.
         min_voiced_ms: How much voiced audio is needed to say "speech".
 
     Returns:
-        True when at least ``min_voiced_ms`` of frames are above the threshold.
+        True when at least ``min_voiced_ms`` of frames are voiced.
     """
-    frame = max(1, rate * frame_ms // 1000)
-    usable = len(samples) - len(samples) % frame
-    if usable == 0:
-        return False
-    frames = samples[:usable].reshape(-1, frame).astype(np.float64)
-    rms = np.sqrt(np.mean(frames * frames, axis=1) + 1e-12)
-    voiced = int(np.count_nonzero(20.0 * np.log10(rms) > threshold_dbfs))
-    return voiced * frame_ms >= min_voiced_ms
+    measured = levels.measure(samples, rate)
+    gate = max(
+        measured.threshold,
+        measured.floor + SPEECH_GATE_ABOVE_FLOOR_DB,
+        SPEECH_GATE_MIN_DBFS,
+    )
+    voiced = int(np.count_nonzero(measured.frames > gate))
+    return voiced * levels.FRAME_SECONDS * 1000 >= min_voiced_ms

@@ -2,7 +2,8 @@
 
 Real Asterisk, the engine, a real database: the simulated caller speaks a
 recorded prompt into the voicemail, and the stored file is compared with the
-prompt sample by sample: its level (unity gain).
+prompt sample by sample — its level (unity gain) and every sound of it (the
+faint end of the last word included).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import soundfile as sf
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard import levels
 from switchboard.config import Settings
 from switchboard.engine.service import Engine
 from switchboard.models import Recording, Voicemail
@@ -26,6 +28,7 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.parametrize("db_url", ["sqlite"]
 
 Sessions = async_sessionmaker[AsyncSession]
 
+# "Sorry you're having problems.": the fixed -40 dBFS trim cut 150 ms off "problems".
 PROMPT = "sorry-youre-having-problems"
 
 
@@ -102,3 +105,23 @@ async def test_a_voicemail_is_stored_at_the_callers_level(
     snr_db = 10 * np.log10(np.sum((gain * said) ** 2) / max(float(np.sum(residual**2)), 1e-9))
     assert gain == pytest.approx(1.0, abs=0.01)
     assert snr_db > 50.0
+
+
+async def test_a_voicemail_keeps_every_sound_the_caller_made(
+    engine: Engine, sessionmaker: Sessions, asterisk_rootfs: Path
+) -> None:
+    """Trimming keeps the faint end of the last word ("problems"), and quiet around it."""
+    source = _source(asterisk_rootfs)
+    recording = await _leave_voicemail(engine, sessionmaker)
+    stored = _stored(engine.settings, recording)
+    said, kept, first = _overlap(source, stored)
+
+    measured = levels.measure(source, 8000)
+    sounds = np.flatnonzero(measured.frames > -60.0)
+    frame = round(8000 * levels.FRAME_SECONDS)
+    start, end = int(sounds[0]) * frame, (int(sounds[-1]) + 1) * frame
+    assert first <= start and first + len(said) >= end, (
+        f"stored {first / 8000:.3f}-{(first + len(said)) / 8000:.3f} s of the prompt, "
+        f"its sounds span {start / 8000:.3f}-{end / 8000:.3f} s"
+    )
+    assert np.array_equal(kept, said)  # and sample for sample what was said

@@ -3,8 +3,8 @@
 The layers, lowest first (README "Development" draws the same picture)::
 
     config, ids, logs, scheduling,     settings, identifiers, logging, OS scheduling,
-    fetch_policy, backoff, tasks       the outbound fetch policy, the one retry formula,
-                                       the one task keeper
+    fetch_policy, backoff, tasks,      the outbound fetch policy, the one retry formula,
+    levels                             the one task keeper, speech levels of audio
     callflow                           the pure call-flow domain (no I/O)
     models, asterisk, security         storage, the local Asterisk harness, credentials
     outbox                             webhook outbox: enqueue apart from delivery
@@ -33,7 +33,7 @@ from pathlib import Path
 import switchboard
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("config", "ids", "logs", "scheduling", "fetch_policy", "backoff", "tasks", "__init__"),
+    ("config", "ids", "logs", "scheduling", "fetch_policy", "backoff", "tasks", "levels", "__init__"),
     ("callflow",),
     ("models", "asterisk", "security"),
     ("outbox",),

@@ -59,13 +59,47 @@ def test_headerless_slin_from_asterisk_is_read_as_8khz_16bit(tmp_path: Path) -> 
 
 def test_two_channel_file_keeps_channels_apart(tmp_path: Path) -> None:
     path = tmp_path / "stereo.wav"
-    stereo = np.stack([_tone(level=0.5), np.zeros(RATE, dtype=np.float32)], axis=1)
+    said = np.concatenate([_tone(0.6, level=0.5), np.zeros(int(0.4 * RATE), np.float32)])
+    stereo = np.stack([said, np.zeros(RATE, dtype=np.float32)], axis=1)
     sf.write(str(path), stereo, RATE, subtype="PCM_16")
     channels, seconds = for_whisper(path)
     assert len(channels) == 2
     assert seconds == pytest.approx(1.0)
     assert has_speech_energy(channels[0])
     assert not has_speech_energy(channels[1])
+
+
+def _syllables(dbfs: float, *, seconds: float = 2.0) -> np.ndarray:
+    """Speech-like bursts (4 a second, 150 ms each) at ``dbfs`` RMS, silence between."""
+    rng = np.random.default_rng(5)
+    out = np.zeros(int(seconds * RATE), dtype=np.float64)
+    n = int(0.15 * RATE)
+    for start in range(0, len(out) - n, RATE // 4):
+        burst = np.sin(np.pi * np.arange(n) / n) * rng.standard_normal(n)
+        out[start : start + n] = burst / np.sqrt(np.mean(burst**2)) * 10 ** (dbfs / 20)
+    return out.astype(np.float32)
+
+
+def test_a_quiet_caller_passes_the_speech_gate() -> None:
+    """A fixed -45 dBFS gate skipped this whole channel; the caller's own level decides now."""
+    assert has_speech_energy(resample(_syllables(-55.0), RATE))
+
+
+def test_steady_line_noise_fails_the_speech_gate_at_any_level() -> None:
+    rng = np.random.default_rng(9)
+    for dbfs in (-65.0, -40.0, -25.0):
+        hiss = (rng.standard_normal(2 * RATE) * 10 ** (dbfs / 20)).astype(np.float32)
+        assert not has_speech_energy(resample(hiss, RATE)), dbfs
+
+
+def test_speech_over_loud_noise_passes_the_speech_gate() -> None:
+    rng = np.random.default_rng(11)
+    noisy = _syllables(-25.0) + (rng.standard_normal(2 * RATE) * 10 ** (-40 / 20))
+    assert has_speech_energy(resample(noisy.astype(np.float32), RATE))
+
+
+def test_inaudible_dither_fails_the_speech_gate() -> None:
+    assert not has_speech_energy(resample(_syllables(-85.0), RATE))
 
 
 def test_resampling_doubles_8khz_and_does_not_alias_a_3khz_tone() -> None:
