@@ -26,7 +26,7 @@ from switchboard.callflow.routes import NumberRoute, dial_string
 from switchboard.callflow.status import CallDirection, CallEvent, CallStatus, replay
 from switchboard.engine.recordings import DUAL_SUFFIX, RecordingStore
 from switchboard.engine.simulation import simulated_endpoint
-from switchboard.models import CallLog, Voicemail
+from switchboard.models import CallLog, RecordingSource, Voicemail
 from switchboard.models.state import get_value, set_value
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ class CdrReconciler:
             recording_sid=sid,
             tenant_id=tenant,
             call_sid=call_sid,
-            source="Voicemail" if voicemail else "DialVerb",
+            source=RecordingSource.VOICEMAIL if voicemail else RecordingSource.DIAL_VERB,
             voicemail=voicemail,
         )
 

@@ -9,6 +9,7 @@ from switchboard.models.call import (
     CallLogStatus,
     CallStatus,
     Recording,
+    RecordingSource,
     Voicemail,
 )
 from switchboard.models.call_log_indexes import CALL_LOG_FILTER_INDEXES  # noqa: F401
@@ -51,6 +52,7 @@ __all__ = [
     "MessageStatus",
     "PhoneNumber",
     "Recording",
+    "RecordingSource",
     "ReviewRequest",
     "SmsConsent",
     "SystemState",

@@ -3,7 +3,8 @@
 The engine writes it as the call progresses; the built-in app's webhooks and
 the reconciliation from CDRs enrich the same row. Every API view of a call
 (``/api/v1/calls``, ``/api/call-logs``, the VoiceCall record) reads it. Its
-statuses are the call-flow vocabulary (:mod:`switchboard.callflow.status`),
+statuses and recording sources are the call-flow vocabulary
+(:mod:`switchboard.callflow.status`, :mod:`switchboard.callflow.recording`),
 re-exported here for the code that reads rows.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from switchboard.callflow.recording import RecordingSource
 from switchboard.callflow.status import CallDirection, CallLogStatus, CallStatus
 from switchboard.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
 
@@ -25,6 +27,7 @@ __all__ = [
     "CallLogStatus",
     "CallStatus",
     "Recording",
+    "RecordingSource",
     "Voicemail",
 ]
 

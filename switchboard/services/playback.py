@@ -12,13 +12,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.models import Recording
+from switchboard.models import Recording, RecordingSource
 from switchboard.services.call_logs import get_call_log
 from switchboard.services.exceptions import NotFound
 from switchboard.services.voice_webhooks.callbacks import is_remote
 from switchboard.services.voicemails import get_voicemail, recording_file
-
-_VOICEMAIL_SOURCES = ("Voicemail", "voicemail")
 
 
 async def call_recording(session: AsyncSession, tenant_id: str, call_log_id: str) -> Recording:
@@ -33,7 +31,7 @@ async def call_recording(session: AsyncSession, tenant_id: str, call_log_id: str
         .where(Recording.tenant_id == tenant_id, Recording.call_sid == log.call_sid)
         .order_by(Recording.created_at.desc())
     )).scalars().all()
-    conversations = [r for r in rows if r.source not in _VOICEMAIL_SOURCES]
+    conversations = [r for r in rows if r.source != RecordingSource.VOICEMAIL]
     chosen = (conversations or list(rows))[:1]
     if not chosen:
         raise NotFound("This call has no recording", field="callLogId")

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.config import Settings
-from switchboard.models import Recording, SystemState, Transcript, utcnow
+from switchboard.models import Recording, RecordingSource, SystemState, Transcript, utcnow
 from switchboard.services import transcripts as transcript_service
 from switchboard.transcription import queue
 from switchboard.transcription.exceptions import TranscriptionError
@@ -362,7 +362,7 @@ class TranscriptionWorker:
 def _speakers(recording: Recording) -> tuple[str | None, ...]:
     if recording.channels >= 2:
         return ("caller", "callee")
-    return ("caller",) if "voicemail" in recording.source else (None,)
+    return ("caller",) if recording.source == RecordingSource.VOICEMAIL else (None,)
 
 
 def storage_path(settings: Settings, recording: Recording) -> Path:

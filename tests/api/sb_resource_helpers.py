@@ -7,7 +7,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard import ids
-from switchboard.models import CallLog, Endpoint, Recording, Tenant, User, Voicemail, utcnow
+from switchboard.models import (
+    CallLog,
+    Endpoint,
+    Recording,
+    RecordingSource,
+    Tenant,
+    User,
+    Voicemail,
+    utcnow,
+)
 from switchboard.models.state import ROUTING_REVISION, get_value
 from switchboard.services import trunks
 
@@ -73,7 +82,7 @@ async def voicemail(
     rec = None
     if path is not None:
         rec = Recording(recording_sid=ids.recording_sid(), tenant_id=t.id, path=path,
-                        source="voicemail", duration=3.0)
+                        source=RecordingSource.VOICEMAIL, duration=3.0)
         s.add(rec)
         await s.flush()
     row = Voicemail(tenant_id=t.id, from_number="+15550001111", to_number="+15550002222",

@@ -2,8 +2,8 @@
 
 Real Asterisk, the engine, a real database: the simulated caller speaks a
 recorded prompt into the voicemail, and the stored file is compared with the
-prompt sample by sample — its level (unity gain) and every sound of it (the
-faint end of the last word included).
+prompt sample by sample — its level (unity gain), every sound of it (the
+faint end of the last word included), and the speaker its transcript names.
 """
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard import levels
 from switchboard.config import Settings
 from switchboard.engine.service import Engine
-from switchboard.models import Recording, Voicemail
+from switchboard.models import Recording, RecordingSource, Transcript, Voicemail
 from switchboard.simulate import place_call, wait_for_call_log
+from switchboard.transcription.metrics import WorkerMetrics
+from switchboard.transcription.wer import normalize
+from switchboard.transcription.worker import TranscriptionWorker, WorkerOptions
 from tests.integration.engine_helpers import CALLER, DID, PROMPTS, engine_settings, seed_number
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
@@ -125,3 +128,30 @@ async def test_a_voicemail_keeps_every_sound_the_caller_made(
         f"its sounds span {start / 8000:.3f}-{end / 8000:.3f} s"
     )
     assert np.array_equal(kept, said)  # and sample for sample what was said
+
+
+@pytest.mark.slow
+async def test_a_voicemail_transcript_names_the_caller_as_speaker(
+    engine: Engine, sessionmaker: Sessions, tmp_path: Path
+) -> None:
+    """The engine stores ``RecordingSource.VOICEMAIL``; the worker must recognise it."""
+    recording = await _leave_voicemail(engine, sessionmaker)
+    assert recording.source == RecordingSource.VOICEMAIL
+    worker = TranscriptionWorker(
+        sessionmaker=sessionmaker,
+        settings=engine.settings,
+        options=WorkerOptions(lease_seconds=30, max_attempts=2, poll_seconds=0.1),
+        metrics=WorkerMetrics(),
+        worker_id="vm-speaker",
+    )
+
+    assert await worker.run_once() == 1
+
+    async with sessionmaker() as session:
+        transcript = await session.scalar(
+            select(Transcript).where(Transcript.recording_id == recording.id)
+        )
+    assert transcript is not None
+    assert "problems" in normalize(transcript.text)
+    assert transcript.segments
+    assert {segment["speaker"] for segment in transcript.segments} == {"caller"}

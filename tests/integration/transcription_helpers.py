@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard import ids
 from switchboard.config import Settings
-from switchboard.models import CallLog, Recording, Voicemail, utcnow
+from switchboard.models import CallLog, Recording, RecordingSource, Voicemail, utcnow
 from switchboard.services.transcripts import enqueue_transcription
 from switchboard.transcription.corpus import Prompt, load_prompts
 
@@ -95,7 +95,8 @@ async def seed_recording(
     enqueue: bool = True,
 ) -> Recording:
     """A call, its recording (file copied under the storage root), maybe a voicemail,
-    and the transcription job, added in one transaction like the engine does."""
+    and the transcription job, added in one transaction like the engine does
+    (with the engine's own ``RecordingSource`` values)."""
     call_sid = ids.call_sid()
     relative = Path("recordings") / f"{call_sid}{audio.suffix}"
     (storage_root / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +116,7 @@ async def seed_recording(
         recording_sid=ids.recording_sid(),
         call_sid=call_sid,
         path=str(relative),
-        source="voicemail" if voicemail else "call",
+        source=RecordingSource.VOICEMAIL if voicemail else RecordingSource.DIAL_VERB,
         channels=channels,
         format=audio.suffix.lstrip("."),
     )

@@ -31,7 +31,7 @@ from switchboard.engine.recordings import (
     RecordingStore,
     StoredFile,
 )
-from switchboard.models import Voicemail
+from switchboard.models import RecordingSource, Voicemail
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class Recorder:
             recording_sid=sid,
             tenant_id=tenant,
             call_sid=call.call_sid,
-            source="Voicemail" if verb.voicemail else "RecordVerb",
+            source=RecordingSource.VOICEMAIL if verb.voicemail else RecordingSource.RECORD_VERB,
             voicemail=voicemail,
             transcribe_callback=verb.transcribe_callback,
         )

@@ -20,6 +20,7 @@ from switchboard.callflow.status import (
 from switchboard.models import (
     CallLog,
     Recording,
+    RecordingSource,
     Tenant,
     Trunk,
     Voicemail,
@@ -146,7 +147,7 @@ async def record_recording(
     if row is not None and not_fetched is not None:
         row.recording_error = not_fetched[:300]
     if voicemail and report.status == "completed":
-        recording.source = "Voicemail"
+        recording.source = RecordingSource.VOICEMAIL
         await _voicemail(session, recording, row)
         if row is not None:
             row.has_voicemail = True

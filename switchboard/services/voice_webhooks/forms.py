@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.models import PhoneNumber, Tenant
+from switchboard.models import PhoneNumber, RecordingSource, Tenant
 from switchboard.services.exceptions import BadRequest
 from switchboard.services.numbers import find_active_by_e164
 
@@ -84,7 +84,7 @@ class RecordingReport:
             duration=whole_number(form.get("RecordingDuration"), "RecordingDuration"),
             channels=whole_number(form.get("RecordingChannels"), "RecordingChannels"),
             status=form.get("RecordingStatus", "completed") or "completed",
-            source=(form.get("RecordingSource") or "RecordVerb")[:32],
+            source=(form.get("RecordingSource") or RecordingSource.RECORD_VERB)[:32],
         )
 
 
