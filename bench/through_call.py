@@ -83,8 +83,7 @@ async def _run(paths: list[Path], keep_dir: Path, parallel: int) -> list[Path | 
                     database_url=f"sqlite+aiosqlite:///{state / 'bench.db'}",
                     state_dir=state,
                     storage_root=state / "storage",
-                    voicemail_silence_seconds=2,
-                )
+                )  # the product's defaults (voicemail silence timeout 5 s): what users get
             )
             await _seed(sessionmaker)
             engine = build_engine(settings, sessionmaker)

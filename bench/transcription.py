@@ -24,7 +24,20 @@ a backlog of its own; that is the machine's transcription capacity. Every row
 runs ``--rounds`` times, the rows taking turns, and keeps its fastest round
 per bucket (the machines are noisy; turns keep drift from favouring one row).
 
+Held-out mode (``--held-out``): two corpora the pipeline is never tuned on
+(``bench/heldout.py``: Harvard sentences read by five synthetic voices through
+μ-law; core prompts outside the tuning selection through GSM), each left as
+voicemails through real calls with the product's default settings. Rows: the
+naive baseline on the source file, the baseline on the stored voicemail, and
+our pipeline on the voicemail, each with its WER and a bootstrap 95 % interval
+of the baseline's WER minus ours (files resampled with replacement); then the
+latency of one job, the worker's throughput draining the voicemails as one
+backlog against the baseline draining it one at a time, and the model's load.
+The tuning corpus is only what ``--count``/``--long`` select; the held-out
+corpora are evaluated, never tuned on.
+
 Run: ``.venv/bin/python bench/transcription.py [--count 50] [--source raw --source gsm]``
+or ``.venv/bin/python bench/transcription.py --held-out --calls-dir DIR``
 """
 
 from __future__ import annotations
@@ -51,7 +64,7 @@ from switchboard.transcription.corpus import Prompt, load_prompts, pick_mixed
 from switchboard.transcription.model import load_model
 from switchboard.transcription.process_env import restart_for_whisper
 from switchboard.transcription.transcriber import DecodeOptions, Transcriber
-from switchboard.transcription.wer import wer
+from switchboard.transcription.wer import edit_distance, normalize, wer
 from switchboard.transcription.worker import default_concurrency
 
 BASELINE_THREADS = 2
@@ -66,28 +79,55 @@ class Item:
     seconds: float
 
 
-def _join_long(prompts: list[Prompt], count: int, workdir: Path) -> list[Item]:
-    """Recordings of >= 20 s: consecutive prompts joined with 0.6 s of silence."""
+def _long_parts(prompts: list[Prompt], count: int) -> list[list[Prompt]]:
+    """The prompts of each joined long recording (about 24 s each), deterministic."""
     pool = sorted((p for p in prompts if 3.0 <= p.seconds <= 12.0), key=lambda p: p.name)
-    items: list[Item] = []
+    joins: list[list[Prompt]] = []
     cursor = 0
-    for n in range(count):
-        parts: list[np.ndarray] = []
-        texts: list[str] = []
+    for _ in range(count):
+        parts: list[Prompt] = []
         seconds = 0.0
         while seconds < 24.0 and cursor < len(pool):
-            prompt = pool[cursor]
+            parts.append(pool[cursor])
+            seconds += pool[cursor].seconds + 0.6
             cursor += 7  # spread over the alphabet, deterministic
             if cursor >= len(pool):
                 cursor = cursor % len(pool) + 1
+        joins.append(parts)
+    return joins
+
+
+def _join_long(prompts: list[Prompt], count: int, workdir: Path) -> list[Item]:
+    """Recordings of >= 20 s: consecutive prompts joined with 0.6 s of silence."""
+    items: list[Item] = []
+    for n, join in enumerate(_long_parts(prompts, count)):
+        parts: list[np.ndarray] = []
+        for prompt in join:
             data, rate = sf.read(str(prompt.path), dtype="int16")
             parts += [data, np.zeros(int(0.6 * rate), dtype=np.int16)]
-            texts.append(prompt.text)
-            seconds += prompt.seconds + 0.6
         path = workdir / f"long-{n}.wav"
         sf.write(str(path), np.concatenate(parts), 8000, subtype="PCM_16")
-        items.append(Item(f"long-{n}", path, " ".join(texts), seconds))
+        seconds = sum(p.seconds + 0.6 for p in join)
+        items.append(Item(f"long-{n}", path, " ".join(p.text for p in join), seconds))
     return items
+
+
+def tuning_names(prompts: list[Prompt], count: int, long: int) -> set[str]:
+    """Every prompt the tuning corpus uses: the selection and the long joins."""
+    names = {p.name for p in pick_mixed(prompts, count)}
+    return names | {p.name for join in _long_parts(prompts, long) for p in join}
+
+
+def _pad_lead(items: list[Item], seconds: float, folder: Path) -> list[Item]:
+    """The files with ``seconds`` of digital silence added before them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out: list[Item] = []
+    for index, item in enumerate(items):
+        data, rate = sf.read(str(item.path), dtype="int16")
+        path = folder / f"{index}.wav"
+        sf.write(str(path), np.concatenate([np.zeros(round(seconds * rate), np.int16), data]), rate)
+        out.append(Item(item.name, path, item.text, item.seconds + seconds))
+    return out
 
 
 def source_raw(items: list[Item], workdir: Path) -> list[Item]:
@@ -112,16 +152,16 @@ def source_gsm(items: list[Item], workdir: Path) -> list[Item]:
     return out
 
 
-def source_through_call(items: list[Item], workdir: Path) -> list[Item]:
+def source_through_call(items: list[Item], workdir: Path, folder: str = "") -> list[Item]:
     """Each file spoken into voicemail through a real call (Asterisk + engine).
 
-    With ``--calls-dir`` the voicemails are kept there and reused by later runs
-    (``manifest.json`` maps each prompt to its voicemail), so a pipeline change
-    is measured on the very same audio.
+    With ``--calls-dir`` the voicemails are kept there (in ``folder`` under it)
+    and reused by later runs (``manifest.json`` maps each prompt to its
+    voicemail), so a pipeline change is measured on the very same audio.
     """
     from through_call import through_call
 
-    keep = CALLS_DIR or workdir / "through-call"
+    keep = (CALLS_DIR or workdir / "through-call") / folder
     keep.mkdir(parents=True, exist_ok=True)
     manifest_path = keep / "manifest.json"
     manifest: dict[str, str] = (
@@ -242,10 +282,105 @@ def run_concurrently(items: list[Item], transcribe: Callable[[Path], str], jobs:
     return result
 
 
+def word_errors(pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per recording: word errors and reference words, after normalising."""
+    errors, words = [], []
+    for reference, hypothesis in pairs:
+        ref = normalize(reference)
+        errors.append(edit_distance(ref, normalize(hypothesis)))
+        words.append(len(ref))
+    return np.array(errors), np.array(words)
+
+
+def bootstrap_gain(
+    baseline: list[tuple[str, str]], ours: list[tuple[str, str]], rounds: int = 10_000
+) -> tuple[float, float, float]:
+    """Baseline WER minus ours, with a bootstrap 95 % interval (recordings resampled)."""
+    base_errors, words = word_errors(baseline)
+    our_errors, our_words = word_errors(ours)
+    assert np.array_equal(words, our_words), "both must score the same references"
+    picks = np.random.default_rng(0).integers(0, len(words), size=(rounds, len(words)))
+    gains = (base_errors[picks].sum(1) - our_errors[picks].sum(1)) / words[picks].sum(1)
+    low, high = np.percentile(gains, [2.5, 97.5])
+    return (base_errors.sum() - our_errors.sum()) / words.sum(), float(low), float(high)
+
+
 def fastest(runs: list[Run]) -> Run:
     """The first round's words with each bucket's fastest time over the rounds."""
     seconds = {b: min(r.seconds[b] for r in runs) for b in runs[0].seconds}
     return Run(pairs=runs[0].pairs, seconds=seconds, audio=runs[0].audio)
+
+
+HELD_OUT = {
+    "synthetic": "Harvard sentences, 5 synthetic voices (festival, espeak-ng), mu-law",
+    "human": "core prompts outside the tuning set (one human voice), GSM",
+}
+
+
+def held_out(
+    args: argparse.Namespace,
+    prompts: list[Prompt],
+    workdir: Path,
+    baseline: Callable[[Path], str],
+    pipeline: Callable[[Path], str],
+    worker_pipeline: Callable[[Path], str],
+    jobs: int,
+) -> None:
+    """The held-out table: WER with intervals, latency and throughput, per corpus."""
+    import heldout
+
+    tuning = tuning_names(prompts, args.count, args.long)
+    root = CALLS_DIR or workdir
+    built = {
+        "synthetic": heldout.synthetic(args.held_out_count, root),
+        "human": heldout.human(prompts, tuning, args.held_out_count, root),
+    }
+    for corpus, recordings in built.items():
+        sources = [Item(r.name, r.path, r.text, r.seconds) for r in recordings]
+        voicemails = source_through_call(sources, workdir, f"voicemails-{corpus}")
+        kept = {v.name for v in voicemails}
+        sources = [i for i in sources if i.name in kept]
+        rounds: dict[str, list[Run]] = {}
+        for _ in range(max(1, args.rounds)):
+            rounds.setdefault("naive, source", []).append(run(sources, baseline))
+            rounds.setdefault("naive, voicemail", []).append(run(voicemails, baseline))
+            rounds.setdefault("pipeline, voicemail", []).append(run(voicemails, pipeline))
+            if not args.no_worker:
+                rounds.setdefault(f"worker x{jobs}, voicemail", []).append(
+                    run_concurrently(voicemails, worker_pipeline, jobs)
+                )
+        rows = {label: fastest(runs) for label, runs in rounds.items()}
+        audio = sum(v.seconds for v in voicemails)
+        print(f"\n[held-out {corpus}] {len(voicemails)} voicemails, {audio:.0f} s: "
+              f"{HELD_OUT[corpus]}; left through real calls, default settings")
+        print(f"  {'':24}{'WER':>8}   pipeline's gain over the row (95 % interval)")
+        ours = rows["pipeline, voicemail"].pairs
+        for label in ("naive, source", "naive, voicemail", "pipeline, voicemail"):
+            pairs = rows[label].pairs
+            line = f"  {label:24}{wer(pairs):8.2%}"
+            if label != "pipeline, voicemail":
+                gain, low, high = bootstrap_gain(pairs, ours)
+                line += f"   {gain:+7.2%} ({low:+.2%} .. {high:+.2%})"
+            print(line)
+        base, one = rows["naive, voicemail"], rows["pipeline, voicemail"]
+        print(f"  latency, one voicemail at a time on {BASELINE_THREADS} threads: "
+              f"naive {base.seconds['all'] / len(voicemails):.3f} s (RTF {base.rtf('all'):.3f}), "
+              f"pipeline {one.seconds['all'] / len(voicemails):.3f} s "
+              f"(RTF {one.rtf('all'):.3f}): {base.seconds['all'] / one.seconds['all']:.2f}x")
+        worker_label = f"worker x{jobs}, voicemail"
+        if worker_label in rows:
+            worker = rows[worker_label]
+            print(f"  throughput, the voicemails as one backlog: naive one at a time "
+                  f"{audio / base.seconds['all']:.1f} audio s/s, worker x{jobs} "
+                  f"{audio / worker.seconds['all']:.1f} audio s/s: "
+                  f"{base.seconds['all'] / worker.seconds['all']:.2f}x "
+                  f"(worker WER {wer(worker.pairs):.2%})")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"  load average {load} on {os.cpu_count()} CPUs; fastest of {args.rounds} rounds")
+        if args.show_errors:
+            for (ref, hyp), item in zip(ours, voicemails, strict=True):
+                if wer([(ref, hyp)]):
+                    print(f"    {item.name}: REF {ref!r}\n{'':6}HYP {hyp!r}")
 
 
 def main() -> None:
@@ -256,6 +391,7 @@ def main() -> None:
     parser.add_argument("--model", help="model name or directory (default: settings)")
     parser.add_argument("--beam", type=int, help="beam size of our pipeline (default: settings)")
     parser.add_argument("--no-vad", action="store_true", help="our pipeline without VAD")
+
     parser.add_argument(
         "--also-min-frames",
         type=int,
@@ -265,12 +401,23 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=2, help="runs per row; the fastest counts")
     parser.add_argument(
+        "--pad-lead",
+        type=float,
+        action="append",
+        default=[],
+        help="also run the pipeline with this much more silence before each file (stability)",
+    )
+    parser.add_argument(
         "--no-worker", action="store_true", help="skip the worker throughput row"
     )
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument(
         "--calls-dir", type=Path, help="keep through-call voicemails here and reuse them"
     )
+    parser.add_argument(
+        "--held-out", action="store_true", help="the held-out corpora, through real calls"
+    )
+    parser.add_argument("--held-out-count", type=int, default=40, help="recordings per corpus")
     args = parser.parse_args()
     global CALLS_DIR
     CALLS_DIR = args.calls_dir
@@ -307,7 +454,9 @@ def main() -> None:
         return worker.transcribe(path).text
 
     print(
-        f"model {loaded.name} ({loaded.source}) load {loaded.load_seconds:.3f} s, "
+        f"model {loaded.name} ({loaded.source}) load {loaded.load_seconds:.3f} s "
+        f"(CPU {loaded.load_cpu_seconds:.3f} s; worker's: {worker_model.load_seconds:.3f} s, "
+        f"CPU {worker_model.load_cpu_seconds:.3f} s), "
         f"compute {settings.whisper_compute_type}, one job: threads {loaded.threads[0]} "
         f"(decoder {loaded.threads[1]}); worker: {jobs} jobs x {worker_model.threads[0]} "
         f"(decoder {worker_model.threads[1]}); beam {options.beam_size}, vad {options.vad}, "
@@ -332,6 +481,11 @@ def main() -> None:
         pipeline(items[0].path)  # first inference pays one-off costs; keep them out
         naive(plain, items[0].path)
         worker_pipeline(items[0].path)
+        if args.held_out:
+            held_out(
+                args, prompts, workdir, lambda p: naive(plain, p), pipeline, worker_pipeline, jobs
+            )
+            return
         variants = [("one job", settings.whisper_encoder_min_frames)]
         variants += [(f"one-min{n}", n) for n in args.also_min_frames]
         for source in args.source or ["raw", "gsm"]:
@@ -347,6 +501,9 @@ def main() -> None:
                     rounds.setdefault(f"worker x{jobs}", []).append(
                         run_concurrently(corpus, worker_pipeline, jobs)
                     )
+            for pad in args.pad_lead:
+                padded = _pad_lead(corpus, pad, workdir / f"pad-{source}-{pad}")
+                rounds[f"lead+{pad:.2f}s"] = [run(padded, pipeline)]
             rows = [(label, fastest(runs)) for label, runs in rounds.items()]
             base = rows[0][1]
             print(f"\n[{source}] {len(corpus)} recordings")
