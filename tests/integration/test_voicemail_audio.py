@@ -21,6 +21,7 @@ from switchboard import levels
 from switchboard.config import Settings
 from switchboard.engine.service import Engine
 from switchboard.models import Recording, RecordingSource, Transcript, Voicemail
+from switchboard.runtime import build_engine
 from switchboard.simulate import place_call, wait_for_call_log
 from switchboard.transcription.metrics import WorkerMetrics
 from switchboard.transcription.wer import normalize
@@ -39,7 +40,7 @@ PROMPT = "sorry-youre-having-problems"
 async def engine(
     clean_asterisk, db_url, db_engine, sessionmaker, tmp_path
 ) -> AsyncIterator[Engine]:
-    engine = Engine(engine_settings(clean_asterisk, db_url, tmp_path), sessionmaker)
+    engine = build_engine(engine_settings(clean_asterisk, db_url, tmp_path), sessionmaker)
     await engine.start()
     await engine.wait_ready()
     yield engine
