@@ -253,3 +253,26 @@ async def test_review_request_review_plan_feature_and_consent_and_quiet_hours(
     assert carrier.sent == []  # type: ignore[attr-defined]
 
 
+
+
+async def test_texting_settings_change_the_review_text_and_quiet_hours(
+    client: httpx.AsyncClient, app: FastAPI, world: World, configured: None, carrier: object,
+) -> None:
+    h = world.headers()
+    settings = (await client.get("/api/v1/sms/settings", headers=h)).json()
+    assert settings["review_period_days"] == 90 and settings["sms_monthly_allowance"] == 1000
+    new = {"review_template": "{customer_name}, rate {business_name}: {review_link}",
+           "review_link": "https://r.example/acme", "review_period_days": 30,
+           "quiet_hours_start": None, "quiet_hours_end": None}
+    assert (await client.put("/api/v1/sms/settings", headers=world.headers("agent"),
+                             json=new)).status_code == 403
+    assert (await client.put("/api/v1/sms/settings", headers=h, json={
+        **new, "quiet_hours_start": "21:00"})).status_code == 400
+    r = await client.put("/api/v1/sms/settings", headers=h, json=new)
+    assert r.status_code == 200 and r.json()["review_period_days"] == 30
+    await client.post("/api/sms", headers=h, json={"action": "provision", "phoneNumber": DID})
+    await client.post("/api/sms", headers=h, json={"action": "send_review_request",
+                                                   "to": CUSTOMER, "customerName": "Jane"})
+    await _sent(app)
+    [sent] = carrier.sent  # type: ignore[attr-defined]
+    assert sent.fields["Body"] == "Jane, rate Acme: https://r.example/acme"

@@ -44,7 +44,7 @@ from switchboard.services.plans import ensure_feature
 CARRIER_TRANSPORTS = ("twilio", "telnyx", "plivo")
 MAX_MEDIA = 10
 KINDS = ("conversation", "review", "marketing", "consent")
-_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _ENDPOINT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 _HOST = re.compile(r"^[A-Za-z0-9.\-]{1,255}$")
 
@@ -120,7 +120,7 @@ async def queue_message(
         raise BadRequest(f"body must have at most {MAX_BODY} characters", field="body")
     if not body.strip() and not media:
         raise BadRequest("body must not be empty", field="body")
-    if text.status_callback is not None and not _URL.match(text.status_callback):
+    if text.status_callback is not None and not URL.match(text.status_callback):
         raise BadRequest("must be an absolute http(s) URL", field="status_callback_url")
     number = await _sending_number(session, tenant_id, from_number)
     if endpoint is None:
@@ -184,7 +184,7 @@ def _check_media(urls: Sequence[str]) -> list[str]:
     if len(urls) > MAX_MEDIA:
         raise BadRequest(f"at most {MAX_MEDIA} media URLs", field="media_urls")
     for url in urls:
-        if len(url) > 1000 or not _URL.match(url):
+        if len(url) > 1000 or not URL.match(url):
             raise BadRequest("media URLs must be absolute http(s) URLs", field="media_urls")
     return list(urls)
 
